@@ -1,0 +1,183 @@
+// The decoder against the reference bzip2 binary: what `bzip2 -c` compresses comes back
+// byte for byte, across block sizes, run lengths, symbol sets, stream concatenation and
+// chunkings; every cut is a BZIP2_ERR_TRUNCATED after a correct prefix; corruption never
+// emits wrong data (block CRCs are checked before output).
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { missing, peerCommand } from '../../../../test/support/peers.js';
+import { bunzip2, bzip2Crc } from './bzip2.js';
+import { DecompressError } from './errors.js';
+
+const fuzzRuns = Number(process.env.ROVKIT_FUZZ_RUNS ?? 150);
+
+function compress(data: Uint8Array, level = 9): Buffer {
+  const result = spawnSync('bzip2', ['-c', `-${level}`], { input: data, maxBuffer: 1 << 28 });
+  if (result.status !== 0) throw new Error(`bzip2 failed: ${result.stderr.toString()}`);
+  return result.stdout;
+}
+
+async function* chunked(data: Uint8Array, size: number): AsyncGenerator<Uint8Array> {
+  for (let i = 0; i < data.length; i += size) yield data.subarray(i, Math.min(i + size, data.length));
+}
+
+interface Outcome {
+  output: Buffer;
+  error?: unknown;
+}
+
+async function decode(data: Uint8Array, chunkSize = 65536): Promise<Outcome> {
+  const parts: Buffer[] = [];
+  try {
+    for await (const part of bunzip2(chunked(data, chunkSize))) parts.push(part);
+  } catch (error) {
+    return { output: Buffer.concat(parts), error };
+  }
+  return { output: Buffer.concat(parts) };
+}
+
+/** Text-like data with long runs, so that every run-length path is used. */
+function sample(size: number, seed: number): Buffer {
+  const out = Buffer.alloc(size);
+  let x = seed >>> 0 || 1;
+  const next = (): number => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return x >>> 0;
+  };
+  for (let i = 0; i < size;) {
+    const r = next();
+    if (r % 7 === 0) {
+      const run = Math.min(size - i, 1 + (next() % 600));
+      out.fill(r & 0xff, i, i + run);
+      i += run;
+    } else {
+      out[i++] = 0x61 + (r % 20);
+    }
+  }
+  return out;
+}
+
+const skip = missing(peerCommand('bzip2'));
+
+describe('bzip2Crc', () => {
+  it('is CRC-32/BZIP2 (check value of "123456789" is 0xfc891918)', () => {
+    expect(bzip2Crc(Buffer.from('123456789'))).toBe(0xfc891918);
+  });
+});
+
+describe.skipIf(skip !== undefined)('bunzip2 against the bzip2 binary', () => {
+  const inputs: Array<[string, Buffer, number]> = [
+    ['empty input', Buffer.alloc(0), 9],
+    ['one byte', Buffer.from('x'), 9],
+    ['all byte values', Buffer.from(Array.from({ length: 256 * 4 }, (_, i) => i & 255)), 9],
+    ['random bytes over several 100k blocks', randomBytes(350_000), 1],
+    ['long runs and text', sample(700_000, 7), 9],
+    ['a run of 5 MB of zeros (run-length heavy)', Buffer.alloc(5_000_000), 9],
+    ['runs of exactly 4 and 5 bytes', Buffer.from('aaaabbbbbccccdddddaaaa'.repeat(5000)), 2],
+  ];
+
+  it.each(inputs)('round-trips %s', async (_name, data, level) => {
+    const compressed = compress(data, level);
+    const { output, error } = await decode(compressed);
+    expect(error).toBeUndefined();
+    expect(output.equals(data)).toBe(true);
+  });
+
+  it('decodes concatenated streams', async () => {
+    const a = sample(150_000, 1);
+    const b = randomBytes(1000);
+    const { output, error } = await decode(Buffer.concat([compress(a, 1), compress(b, 9)]));
+    expect(error).toBeUndefined();
+    expect(output.equals(Buffer.concat([a, b]))).toBe(true);
+  });
+
+  it('gives the same output for every chunking', async () => {
+    const data = sample(120_000, 3);
+    const compressed = compress(data, 1);
+    for (const size of [1, 2, 3, 7, 127, 4096, 100_000]) {
+      const { output, error } = await decode(compressed, size);
+      expect(error).toBeUndefined();
+      expect(output.equals(data)).toBe(true);
+    }
+  });
+
+  it('reports every cut as BZIP2_ERR_TRUNCATED after emitting only complete blocks', async () => {
+    const data = sample(250_000, 11);
+    const compressed = compress(data, 1);
+    const step = Math.max(1, Math.floor(compressed.length / 300));
+    const cuts = new Set<number>([0, 1, 2, 3, 4, 5, compressed.length - 1, compressed.length - 2]);
+    for (let cut = 0; cut < compressed.length; cut += step) cuts.add(cut);
+    let withOutput = 0;
+    for (const cut of cuts) {
+      const { output, error } = await decode(compressed.subarray(0, cut), 8192);
+      expect(error).toBeInstanceOf(DecompressError);
+      expect((error as DecompressError).code).toBe('BZIP2_ERR_TRUNCATED');
+      expect((error as DecompressError).outputBytes).toBe(output.length);
+      // Only whole 100k blocks (level 1) come out before the cut.
+      expect(data.subarray(0, output.length).equals(output)).toBe(true);
+      if (output.length > 0) withOutput++;
+    }
+    expect(withOutput).toBeGreaterThan(0);
+  });
+
+  it('never emits corrupted data: a flipped bit gives a typed error or a CRC-correct prefix', async () => {
+    const data = sample(60_000, 5);
+    const compressed = compress(data, 1);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 4, max: compressed.length - 1 }),
+        fc.integer({ min: 0, max: 7 }),
+        async (at, bit) => {
+          const broken = Buffer.from(compressed);
+          broken[at] ^= 1 << bit;
+          const { output, error } = await decode(broken, 4096);
+          if (error !== undefined) {
+            expect(error).toBeInstanceOf(DecompressError);
+          }
+          expect(data.subarray(0, output.length).equals(output)).toBe(true);
+        },
+      ),
+      { numRuns: fuzzRuns },
+    );
+  });
+
+  it('detects a wrong stream CRC', async () => {
+    const compressed = Buffer.from(compress(Buffer.from('hello, world\n'.repeat(10)), 9));
+    // The stream ends with the 48-bit end magic and the 32-bit combined CRC (then padding);
+    // flip a bit of the last full byte, which is inside the combined CRC.
+    compressed[compressed.length - 2] ^= 0x01;
+    const { error } = await decode(compressed);
+    expect((error as DecompressError).code).toBe('BZIP2_ERR_CRC');
+  });
+});
+
+describe('bunzip2 on hand-made input', () => {
+  it('rejects input that is not bzip2', async () => {
+    const { error } = await decode(Buffer.from('hello world'));
+    expect((error as DecompressError).code).toBe('BZIP2_ERR_FORMAT');
+    const { error: level } = await decode(Buffer.from('BZh0aaaa'));
+    expect((level as DecompressError).code).toBe('BZIP2_ERR_FORMAT');
+  });
+
+  it('treats an empty input and a cut signature as truncated', async () => {
+    for (const text of ['', 'B', 'BZ', 'BZh']) {
+      const { error } = await decode(Buffer.from(text));
+      expect((error as DecompressError).code).toBe('BZIP2_ERR_TRUNCATED');
+    }
+  });
+
+  it('raises only DecompressError on random input behind a valid signature', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ minLength: 0, maxLength: 400 }), fc.boolean(), async (body, magic) => {
+        const head = magic ? [0x31, 0x41, 0x59, 0x26, 0x53, 0x59] : [];
+        const { output, error } = await decode(Buffer.from([0x42, 0x5a, 0x68, 0x39, ...head, ...body]));
+        expect(error).toBeInstanceOf(DecompressError);
+        expect(output.length).toBe(0);
+      }),
+      { numRuns: fuzzRuns * 2 },
+    );
+  });
+});

@@ -1,0 +1,507 @@
+// A streaming bzip2 decompressor in TypeScript (Node has none, and rovkit takes no native
+// dependency). Format as written by bzip2 1.0.x (the reference implementation is the only
+// specification): a stream is "BZh" + a block size digit, then blocks, each
+//   48-bit magic 0x314159265359, 32-bit CRC of the block's output, 1 randomised bit,
+//   24-bit BWT origin pointer, the symbol map (16 + 16 * n bits), Huffman group count (3),
+//   selector count (15), MTF/unary-coded selectors, delta-coded code lengths per group,
+//   then Huffman-coded MTF/RLE2 symbols, 50 per selector, up to the end-of-block symbol,
+// then the end-of-stream magic 0x177245385090 and the combined CRC; streams may follow
+// each other (pbzip2, `cat a.bz2 b.bz2`).
+//
+// Memory stays bounded: the input is pulled chunk by chunk and only the unread tail is
+// kept; one block (at most 900 kB before the final run-length expansion) is decoded at a
+// time and emitted only after its CRC matched, so corrupt data never reaches the caller.
+// A cut input raises BZIP2_ERR_TRUNCATED after every complete block has been emitted.
+import { DecompressError } from './errors.js';
+
+const MAX_GROUPS = 6;
+const MAX_ALPHA = 258;
+const MAX_CODE_LENGTH = 20;
+const GROUP_SIZE = 50;
+/** bzip2 1.0.8 reads but ignores selectors beyond this count (CVE-2019-12900). */
+const MAX_SELECTORS = 18002;
+/** Bytes a block header can need at most: selectors (32767 * 7 bits) and code lengths. */
+const HEADER_LOOKAHEAD = 40 * 1024;
+/** Bytes one group of 50 symbols can need at most (20 bits each), rounded up. */
+const GROUP_LOOKAHEAD = 128;
+/** Code lengths up to this are decoded with one table lookup. */
+const TABLE_BITS = 10;
+
+const CRC_TABLE = (() => {
+  const table = new Uint32Array(256);
+  for (let i = 0; i < 256; i++) {
+    let c = i << 24;
+    for (let k = 0; k < 8; k++) c = c & 0x80000000 ? (c << 1) ^ 0x04c11db7 : c << 1;
+    table[i] = c >>> 0;
+  }
+  return table;
+})();
+
+/** The bzip2 CRC (CRC-32/BZIP2: MSB first, polynomial 0x04c11db7) of `data[0..length)`. */
+export function bzip2Crc(data: Uint8Array, length: number = data.length): number {
+  let crc = 0xffffffff;
+  for (let i = 0; i < length; i++) crc = (crc << 8) ^ CRC_TABLE[((crc >>> 24) ^ data[i]) & 0xff];
+  return ~crc >>> 0;
+}
+
+/** A canonical Huffman decoding table for one group. */
+class HuffmanTable {
+  /** By the next TABLE_BITS bits: symbol << 5 | code length, or 0 for a longer code. */
+  readonly fast = new Uint16Array(1 << TABLE_BITS);
+  /** Largest code of each length (left-aligned to that length), -1 when none. */
+  readonly limit = new Int32Array(MAX_CODE_LENGTH + 2);
+  /** Index in `perm` of the first code of each length, minus that code. */
+  readonly base = new Int32Array(MAX_CODE_LENGTH + 2);
+  readonly perm = new Uint16Array(MAX_ALPHA);
+  minLength = 0;
+  maxLength = 0;
+
+  /** Builds the table; returns false when the lengths oversubscribe the code space. */
+  build(lengths: Uint8Array, alphaSize: number): boolean {
+    let min = MAX_CODE_LENGTH;
+    let max = 0;
+    for (let i = 0; i < alphaSize; i++) {
+      if (lengths[i] > max) max = lengths[i];
+      if (lengths[i] < min) min = lengths[i];
+    }
+    this.minLength = min;
+    this.maxLength = max;
+    this.fast.fill(0);
+    this.limit.fill(-1);
+    let code = 0;
+    let index = 0;
+    for (let length = min; length <= max; length++) {
+      this.base[length] = index - code;
+      const first = index;
+      for (let symbol = 0; symbol < alphaSize; symbol++) {
+        if (lengths[symbol] !== length) continue;
+        if (code >= 1 << length) return false;
+        this.perm[index++] = symbol;
+        if (length <= TABLE_BITS) {
+          const first = code << (TABLE_BITS - length);
+          const entry = (symbol << 5) | length;
+          this.fast.fill(entry, first, first + (1 << (TABLE_BITS - length)));
+        }
+        code++;
+      }
+      // A length without codes keeps limit -1, so the slow decoding path never stops there.
+      if (index > first) this.limit[length] = code - 1;
+      code <<= 1;
+    }
+    return true;
+  }
+}
+
+class Truncated extends Error {}
+
+/**
+ * Decompresses a bzip2 input given as chunks. Each yielded Buffer is a fresh copy holding
+ * one block's output.
+ */
+export async function* bunzip2(source: AsyncIterable<Uint8Array>): AsyncGenerator<Buffer, void, undefined> {
+  const decoder = new Bzip2Decoder(source[Symbol.asyncIterator]());
+  yield* decoder.run();
+}
+
+class Bzip2Decoder {
+  readonly #source: AsyncIterator<Uint8Array>;
+  #buf: Uint8Array = new Uint8Array(0);
+  #pos = 0;
+  /** Offset of #buf[0] in the whole input. */
+  #base = 0;
+  #ended = false;
+  /** Set when a read went past the end of an ended input (the read returned zeros). */
+  #overrun = false;
+  #bitBuf = 0;
+  #bitCount = 0;
+  #outputBytes = 0;
+
+  // Block state, kept across the pauses for more input.
+  #blockSizeMax = 0;
+  #tt = new Uint32Array(0);
+  readonly #counts = new Int32Array(256);
+  readonly #seqToUnseq = new Uint8Array(256);
+  readonly #mtf = new Uint8Array(256);
+  readonly #selectors = new Uint8Array(MAX_SELECTORS);
+  readonly #tables = Array.from({ length: MAX_GROUPS }, () => new HuffmanTable());
+  readonly #lengths = new Uint8Array(MAX_ALPHA);
+  #out = new Uint8Array(0);
+
+  constructor(source: AsyncIterator<Uint8Array>) {
+    this.#source = source;
+  }
+
+  async *run(): AsyncGenerator<Buffer, void, undefined> {
+    try {
+      let first = true;
+      for (;;) {
+        await this.#need(4);
+        const available = this.#buf.length - this.#pos;
+        if (!first && available === 0) return;
+        const signature = this.#peekBytes(3);
+        if (available < 4) {
+          // A cut signature (or an empty file) is a truncation; anything else is not bzip2.
+          const present = Math.min(available, 3);
+          if (signature >>> (8 * (3 - present)) === 0x425a68 >>> (8 * (3 - present))) throw new Truncated();
+        }
+        if (signature !== 0x425a68) {
+          const what = first
+            ? 'not a bzip2 stream (no "BZh" signature)'
+            : 'data after the end of the bzip2 stream';
+          throw this.#error('BZIP2_ERR_FORMAT', what);
+        }
+        const level = this.#buf[this.#pos + 3] - 0x30;
+        if (level < 1 || level > 9)
+          throw this.#error('BZIP2_ERR_FORMAT', `block size digit ${level} is not 1 to 9`);
+        this.#pos += 4;
+        first = false;
+        this.#blockSizeMax = level * 100000;
+        if (this.#tt.length < this.#blockSizeMax) this.#tt = new Uint32Array(this.#blockSizeMax);
+        let combined = 0;
+        for (;;) {
+          await this.#need(HEADER_LOOKAHEAD);
+          const magicHigh = this.#bits(24);
+          const magicLow = this.#bits(24);
+          const crc = ((this.#bits(16) << 16) | this.#bits(16)) >>> 0;
+          this.#checkOverrun();
+          if (magicHigh === 0x177245 && magicLow === 0x385090) {
+            if (crc !== combined) {
+              throw this.#error(
+                'BZIP2_ERR_CRC',
+                `stream CRC ${hex(combined)} differs from the stored ${hex(crc)}`,
+              );
+            }
+            this.#alignToByte();
+            break;
+          }
+          if (magicHigh !== 0x314159 || magicLow !== 0x265359)
+            throw this.#error('BZIP2_ERR_DATA', 'bad block magic');
+          const length = await this.#decodeBlock();
+          const actual = bzip2Crc(this.#out, length);
+          if (actual !== crc)
+            throw this.#error(
+              'BZIP2_ERR_CRC',
+              `block CRC ${hex(actual)} differs from the stored ${hex(crc)}`,
+            );
+          combined = (((combined << 1) | (combined >>> 31)) ^ crc) >>> 0;
+          this.#outputBytes += length;
+          yield Buffer.from(this.#out.subarray(0, length));
+        }
+      }
+    } catch (error) {
+      if (error instanceof Truncated) {
+        throw new DecompressError(
+          'BZIP2_ERR_TRUNCATED',
+          `bzip2 input ends inside a block or before the end-of-stream marker (${this.#base + this.#buf.length} bytes read)`,
+          this.#base + this.#buf.length,
+          this.#outputBytes,
+        );
+      }
+      throw error;
+    }
+  }
+
+  #error(
+    code: 'BZIP2_ERR_FORMAT' | 'BZIP2_ERR_DATA' | 'BZIP2_ERR_CRC' | 'BZIP2_ERR_UNSUPPORTED',
+    message: string,
+  ): Error {
+    // Garbage read past a cut input is a truncation, whatever it looked like.
+    if (this.#overrun) return new Truncated();
+    return new DecompressError(code, message, this.#base + this.#pos, this.#outputBytes);
+  }
+
+  #checkOverrun(): void {
+    if (this.#overrun) throw new Truncated();
+  }
+
+  /** Makes at least `bytes` unread bytes available, unless the input ends first. */
+  async #need(bytes: number): Promise<void> {
+    let available = this.#buf.length - this.#pos;
+    if (available >= bytes || this.#ended) return;
+    // Collect first and join once, so that tiny chunks do not make this quadratic.
+    const parts: Uint8Array[] = [this.#buf.subarray(Math.min(this.#pos, this.#buf.length))];
+    while (available < bytes) {
+      const next = await this.#source.next();
+      if (next.done === true) {
+        this.#ended = true;
+        break;
+      }
+      parts.push(next.value);
+      available += next.value.length;
+    }
+    const joined = new Uint8Array(Math.max(available, 0));
+    let at = 0;
+    for (const part of parts) {
+      joined.set(part, at);
+      at += part.length;
+    }
+    this.#base += this.#pos;
+    this.#buf = joined;
+    this.#pos = 0;
+  }
+
+  #peekBytes(n: number): number {
+    let v = 0;
+    for (let i = 0; i < n; i++)
+      v = (v << 8) | (this.#pos + i < this.#buf.length ? this.#buf[this.#pos + i] : 0);
+    return v;
+  }
+
+  /** Reads n <= 24 bits, MSB first. Past the end of an ended input it reads zeros. */
+  #bits(n: number): number {
+    while (this.#bitCount < n) {
+      const pos = this.#pos++;
+      let byte = 0;
+      if (pos < this.#buf.length) byte = this.#buf[pos];
+      else this.#overrun = true;
+      this.#bitBuf = (this.#bitBuf << 8) | byte;
+      this.#bitCount += 8;
+    }
+    this.#bitCount -= n;
+    return (this.#bitBuf >>> this.#bitCount) & ((1 << n) - 1);
+  }
+
+  /** Drops the bits of a partly read byte and gives back whole buffered bytes. */
+  #alignToByte(): void {
+    this.#pos -= this.#bitCount >> 3;
+    this.#bitCount = 0;
+  }
+
+  /** Decodes one block after its magic and CRC; leaves the output in #out, returns its length. */
+  async #decodeBlock(): Promise<number> {
+    if (this.#bits(1) !== 0) {
+      throw this.#error('BZIP2_ERR_UNSUPPORTED', 'randomised blocks (bzip2 0.9.0) are not supported');
+    }
+    const origPtr = this.#bits(24);
+
+    // Symbol map: 16 bits say which 16-byte ranges are used, then 16 bits per used range.
+    const ranges = this.#bits(16);
+    let inUse = 0;
+    for (let i = 0; i < 16; i++) {
+      if ((ranges & (0x8000 >>> i)) === 0) continue;
+      const used = this.#bits(16);
+      for (let j = 0; j < 16; j++) if ((used & (0x8000 >>> j)) !== 0) this.#seqToUnseq[inUse++] = i * 16 + j;
+    }
+    if (inUse === 0) throw this.#error('BZIP2_ERR_DATA', 'block uses no symbols');
+    const alphaSize = inUse + 2;
+
+    const groups = this.#bits(3);
+    if (groups < 2 || groups > MAX_GROUPS)
+      throw this.#error('BZIP2_ERR_DATA', `${groups} Huffman groups, expected 2 to 6`);
+    const selectorCount = this.#bits(15);
+    if (selectorCount < 1) throw this.#error('BZIP2_ERR_DATA', 'no selectors');
+    // Selectors are MTF-coded in unary; beyond MAX_SELECTORS they are read and dropped.
+    const order = [0, 1, 2, 3, 4, 5];
+    const kept = Math.min(selectorCount, MAX_SELECTORS);
+    for (let i = 0; i < selectorCount; i++) {
+      let j = 0;
+      while (this.#bits(1) === 1) {
+        if (++j >= groups)
+          throw this.#error('BZIP2_ERR_DATA', `selector MTF index ${j} is not below ${groups}`);
+      }
+      const group = order[j];
+      for (; j > 0; j--) order[j] = order[j - 1];
+      order[0] = group;
+      if (i < kept) this.#selectors[i] = group;
+    }
+
+    // Code lengths: a 5-bit start, then per symbol "1x" steps (x=0: +1, x=1: -1) ended by "0".
+    const lengths = this.#lengths;
+    for (let t = 0; t < groups; t++) {
+      let current = this.#bits(5);
+      for (let symbol = 0; symbol < alphaSize; symbol++) {
+        for (;;) {
+          if (current < 1 || current > MAX_CODE_LENGTH) {
+            throw this.#error('BZIP2_ERR_DATA', `code length ${current} is not 1 to ${MAX_CODE_LENGTH}`);
+          }
+          if (this.#bits(1) === 0) break;
+          current += this.#bits(1) === 0 ? 1 : -1;
+        }
+        lengths[symbol] = current;
+      }
+      if (!this.#tables[t].build(lengths, alphaSize)) {
+        throw this.#error(
+          'BZIP2_ERR_DATA',
+          `Huffman code lengths of group ${t} oversubscribe the code space`,
+        );
+      }
+    }
+    this.#checkOverrun();
+
+    const count = await this.#decodeSymbols(alphaSize, groups, kept);
+    if (origPtr >= count)
+      throw this.#error('BZIP2_ERR_DATA', `BWT origin ${origPtr} is not below the block size ${count}`);
+    return this.#inverseBwt(origPtr, count);
+  }
+
+  /**
+   * Huffman-decodes the MTF/RLE2 symbols of a block into #tt (one byte per entry) and
+   * counts the bytes; returns the number of entries. Pauses for input only between groups
+   * of 50 symbols, where at most 125 bytes can be needed.
+   */
+  async #decodeSymbols(alphaSize: number, groups: number, selectorCount: number): Promise<number> {
+    const tt = this.#tt;
+    const counts = this.#counts;
+    const mtf = this.#mtf;
+    const seqToUnseq = this.#seqToUnseq;
+    const limitOut = this.#blockSizeMax;
+    const eob = alphaSize - 1;
+    counts.fill(0);
+    for (let i = 0; i < 256; i++) mtf[i] = i;
+
+    let nblock = 0;
+    let run = 0;
+    let runWeight = 1;
+    let selector = 0;
+    let left = 0;
+    let table = this.#tables[0];
+
+    let buf = this.#buf;
+    let end = buf.length;
+    let pos = this.#pos;
+    let bitBuf = this.#bitBuf;
+    let bitCount = this.#bitCount;
+
+    for (;;) {
+      if (left === 0) {
+        if (selector >= selectorCount) {
+          if (pos > end) this.#overrun = true;
+          throw this.#error('BZIP2_ERR_DATA', 'block needs more selectors than it has');
+        }
+        const group = this.#selectors[selector++];
+        table = this.#tables[group];
+        left = GROUP_SIZE;
+        if (end - pos < GROUP_LOOKAHEAD && !this.#ended) {
+          this.#pos = pos;
+          this.#bitBuf = bitBuf;
+          this.#bitCount = bitCount;
+          await this.#need(GROUP_LOOKAHEAD * 64);
+          buf = this.#buf;
+          end = buf.length;
+          pos = this.#pos;
+        }
+      }
+      left--;
+
+      // Keep at least 24 bits buffered; past the end of an ended input, read zeros.
+      while (bitCount < 24) {
+        bitBuf = (bitBuf << 8) | (pos < end ? buf[pos] : 0);
+        pos++;
+        bitCount += 8;
+      }
+      const peek = (bitBuf >>> (bitCount - TABLE_BITS)) & ((1 << TABLE_BITS) - 1);
+      const entry = table.fast[peek];
+      let symbol: number;
+      if (entry !== 0) {
+        symbol = entry >>> 5;
+        bitCount -= entry & 31;
+      } else {
+        const bits = (bitBuf >>> (bitCount - MAX_CODE_LENGTH)) & ((1 << MAX_CODE_LENGTH) - 1);
+        let length = TABLE_BITS + 1;
+        while (length <= table.maxLength && bits >>> (MAX_CODE_LENGTH - length) > table.limit[length])
+          length++;
+        if (length > table.maxLength) {
+          if (pos > end) this.#overrun = true;
+          throw this.#error('BZIP2_ERR_DATA', 'bit pattern matches no Huffman code');
+        }
+        bitCount -= length;
+        symbol = table.perm[table.base[length] + (bits >>> (MAX_CODE_LENGTH - length))];
+      }
+
+      if (symbol <= 1) {
+        // RUNA / RUNB: a run of the front MTF byte, its length written in bijective base 2.
+        run += runWeight << symbol;
+        runWeight <<= 1;
+        if (run > limitOut) {
+          if (pos > end) this.#overrun = true;
+          throw this.#error('BZIP2_ERR_DATA', `run of ${run} bytes exceeds the block size ${limitOut}`);
+        }
+        continue;
+      }
+      if (run > 0) {
+        if (nblock + run > limitOut) {
+          if (pos > end) this.#overrun = true;
+          throw this.#error('BZIP2_ERR_DATA', `block exceeds its size ${limitOut}`);
+        }
+        const byte = seqToUnseq[mtf[0]];
+        counts[byte] += run;
+        tt.fill(byte, nblock, nblock + run);
+        nblock += run;
+        run = 0;
+        runWeight = 1;
+      }
+      if (symbol === eob) break;
+      // Symbol s stands for MTF position s - 1.
+      let j = symbol - 1;
+      const value = mtf[j];
+      for (; j > 0; j--) mtf[j] = mtf[j - 1];
+      mtf[0] = value;
+      if (nblock >= limitOut) {
+        if (pos > end) this.#overrun = true;
+        throw this.#error('BZIP2_ERR_DATA', `block exceeds its size ${limitOut}`);
+      }
+      const byte = seqToUnseq[value];
+      counts[byte]++;
+      tt[nblock++] = byte;
+    }
+    if (pos > end) this.#overrun = true;
+    this.#pos = pos;
+    this.#bitBuf = bitBuf;
+    this.#bitCount = bitCount;
+    this.#checkOverrun();
+    return nblock;
+  }
+
+  /** Undoes the BWT and the initial run-length coding (4 equal bytes + a count) into #out. */
+  #inverseBwt(origPtr: number, count: number): number {
+    const tt = this.#tt;
+    const cumulative = new Int32Array(256);
+    let sum = 0;
+    for (let i = 0; i < 256; i++) {
+      cumulative[i] = sum;
+      sum += this.#counts[i];
+    }
+    for (let i = 0; i < count; i++) {
+      const byte = tt[i] & 0xff;
+      tt[cumulative[byte]++] |= i << 8;
+    }
+    let out = this.#out;
+    if (out.length < count + 1024) out = this.#out = new Uint8Array(count + (count >> 2) + 1024);
+    let o = 0;
+    let previous = -1;
+    let same = 0;
+    let next = tt[origPtr] >>> 8;
+    for (let k = 0; k < count; k++) {
+      const e = tt[next];
+      next = e >>> 8;
+      const byte = e & 0xff;
+      if (same === 4) {
+        // The byte after four equal bytes is a repeat count, not data.
+        if (o + byte > out.length) out = this.#grow(o + byte);
+        out.fill(previous, o, o + byte);
+        o += byte;
+        same = 0;
+        continue;
+      }
+      if (byte === previous) same++;
+      else {
+        previous = byte;
+        same = 1;
+      }
+      if (o >= out.length) out = this.#grow(o + 1);
+      out[o++] = byte;
+    }
+    return o;
+  }
+
+  #grow(needed: number): Uint8Array {
+    const bigger = new Uint8Array(Math.max(needed, this.#out.length * 2));
+    bigger.set(this.#out);
+    this.#out = bigger;
+    return bigger;
+  }
+}
+
+function hex(value: number): string {
+  return `0x${value.toString(16).padStart(8, '0')}`;
+}
