@@ -125,7 +125,7 @@ class Bzip2Decoder {
   readonly #selectors = new Uint8Array(MAX_SELECTORS);
   readonly #tables = Array.from({ length: MAX_GROUPS }, () => new HuffmanTable());
   readonly #lengths = new Uint8Array(MAX_ALPHA);
-  #out = new Uint8Array(0);
+  #out: Uint8Array = new Uint8Array(0);
 
   constructor(source: AsyncIterator<Uint8Array>) {
     this.#source = source;
@@ -328,7 +328,7 @@ class Bzip2Decoder {
     }
     this.#checkOverrun();
 
-    const count = await this.#decodeSymbols(alphaSize, groups, kept);
+    const count = await this.#decodeSymbols(alphaSize, kept);
     if (origPtr >= count)
       throw this.#error('BZIP2_ERR_DATA', `BWT origin ${origPtr} is not below the block size ${count}`);
     return this.#inverseBwt(origPtr, count);
@@ -339,7 +339,7 @@ class Bzip2Decoder {
    * counts the bytes; returns the number of entries. Pauses for input only between groups
    * of 50 symbols, where at most 125 bytes can be needed.
    */
-  async #decodeSymbols(alphaSize: number, groups: number, selectorCount: number): Promise<number> {
+  async #decodeSymbols(alphaSize: number, selectorCount: number): Promise<number> {
     const tt = this.#tt;
     const counts = this.#counts;
     const mtf = this.#mtf;
