@@ -212,6 +212,9 @@ export async function benchRpkiValidator(
   for (let i = 0; i < loads; i++) {
     loaded?.peer.dispose();
     loaded = undefined;
+    // The disposed validator stays reachable until the pending promise jobs of its load
+    // have run; without this turn of the event loop the GC below would not free it.
+    await new Promise((resolve) => setImmediate(resolve));
     collectGarbage();
     const before = memory();
     loaded = await loadRpkiValidatorFile(vrpPath);
