@@ -1,0 +1,96 @@
+// Streaming reader for the CSV that Routinator (`ASN,IP Prefix,Max Length,Trust Anchor`)
+// and rpki-client (`...,Expires`) write. Lines are split as they arrive; a header line
+// is recognised by its first field.
+import { parseAsn } from '../asn.js';
+import { RovError, VrpFileError } from '../errors.js';
+import { parsePrefixInto } from '../prefix.js';
+import { checkMaxLength } from '../vrp.js';
+import type { VrpFileReader, VrpSink } from './vrp-sink.js';
+
+export class CsvVrpReader implements VrpFileReader {
+  count = 0;
+  readonly #file: string;
+  readonly #sink: VrpSink;
+  #rest = '';
+  #line = 0;
+  readonly #words = new Uint32Array(4);
+  readonly #taCache = new Map<string, number>();
+
+  constructor(file: string, sink: VrpSink) {
+    this.#file = file;
+    this.#sink = sink;
+  }
+
+  push(chunk: Buffer): void {
+    const text = this.#rest + chunk.toString('latin1');
+    let start = 0;
+    for (;;) {
+      const end = text.indexOf('\n', start);
+      if (end < 0) break;
+      this.#readLine(text, start, end);
+      start = end + 1;
+    }
+    this.#rest = text.slice(start);
+  }
+
+  end(): void {
+    if (this.#rest.length > 0) this.#readLine(this.#rest, 0, this.#rest.length);
+    this.#rest = '';
+  }
+
+  #readLine(text: string, start: number, end: number): void {
+    this.#line++;
+    if (end > start && text.charCodeAt(end - 1) === 13) end--;
+    if (end === start) return;
+    const fields = text.slice(start, end).split(',');
+    const first = fields[0]!.trim();
+    if (this.#line === 1 && /^asn$/i.test(first)) return; // header
+    if (fields.length < 3) {
+      throw new VrpFileError(
+        this.#file,
+        this.#line,
+        `expected ASN,IP Prefix,Max Length[,Trust Anchor[,Expires]], got "${text.slice(start, end)}"`,
+      );
+    }
+    try {
+      const asn = parseAsn(first);
+      const prefix = fields[1]!.trim();
+      const code = parsePrefixInto(prefix, this.#words);
+      const length = code & 255;
+      const family = code >= 256 ? 6 : 4;
+      const maxText = fields[2]!.trim();
+      const maxLength = checkMaxLength(
+        prefix,
+        length,
+        family === 4 ? 32 : 128,
+        /^\d{1,3}$/.test(maxText) ? Number(maxText) : maxText,
+      );
+      let ta = 0;
+      const taName = fields[3]?.trim();
+      if (taName) {
+        let index = this.#taCache.get(taName);
+        if (index === undefined) {
+          index = this.#sink.internTa(taName);
+          this.#taCache.set(taName, index);
+        }
+        ta = index;
+      }
+      let expires = 0;
+      const expiresText = fields[4]?.trim();
+      if (expiresText) {
+        if (!/^\d{1,10}$/.test(expiresText) || Number(expiresText) > 0xffffffff) {
+          throw new VrpFileError(this.#file, this.#line, `invalid Expires "${expiresText}"`);
+        }
+        expires = Number(expiresText);
+      }
+      const w = this.#words;
+      this.#sink.addRaw(family, w[0]!, w[1]!, w[2]!, w[3]!, length, maxLength, asn, ta, expires);
+      this.count++;
+    } catch (error) {
+      if (error instanceof RovError && !(error instanceof VrpFileError)) {
+        throw new VrpFileError(this.#file, this.#line, error.message, { cause: error });
+      }
+      throw error;
+    }
+  }
+}
