@@ -19,7 +19,7 @@ const run = promisify(execFile);
 const skip = missing(peerCommand('bgpdump'), sharedFile('mrt'));
 const files = skip === undefined ? readdirSync(sharedPath('mrt')).sort() : [];
 
-/** RFC 5952 text for an IPv6 address (WHATWG URL serialisation), IPv4 unchanged. */
+/** One text per IPv6 address (WHATWG URL serialisation, no dotted IPv4 tail) for both sides; IPv4 unchanged. */
 function canonicalAddress(address: string): string {
   return address.includes(':') ? new URL(`http://[${address}]/`).hostname.slice(1, -1) : address;
 }
@@ -85,7 +85,7 @@ class KeySink implements MrtSink {
   ): void {
     const o = kind === OriginKind.Set ? 'none' : String(kind === OriginKind.Local ? peer.asn : origin);
     this.keys.push(
-      `A|${peer.address}|AS${peer.asn}|${formatPrefix(family, w0, w1, w2, w3, length)}|${pathId}|${o}`,
+      `A|${canonicalAddress(peer.address)}|AS${peer.asn}|${canonicalPrefix(formatPrefix(family, w0, w1, w2, w3, length))}|${pathId}|${o}`,
     );
   }
   withdraw(
@@ -99,7 +99,7 @@ class KeySink implements MrtSink {
     pathId: number,
   ): void {
     this.keys.push(
-      `W|${peer.address}|AS${peer.asn}|${formatPrefix(family, w0, w1, w2, w3, length)}|${pathId}`,
+      `W|${canonicalAddress(peer.address)}|AS${peer.asn}|${canonicalPrefix(formatPrefix(family, w0, w1, w2, w3, length))}|${pathId}`,
     );
   }
   endOfRib(): void {}
