@@ -148,7 +148,7 @@ export class VrpStreamLoader {
         this.#blank = Buffer.concat([this.#blank, chunk]);
         return;
       }
-      this.format ??= chunk[i] === 0x7b ? 'json' : 'csv';
+      this.format ??= chunk[i] === 0x7b || chunk[i] === 0x5b ? 'json' : 'csv';
       this.#reader =
         this.format === 'json'
           ? new JsonVrpReader(this.#name, this.#sink)
