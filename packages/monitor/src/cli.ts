@@ -47,7 +47,10 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    const message = error instanceof Error ? `${'code' in error ? `${String(error.code)}: ` : ''}${error.message}` : String(error);
+    const message =
+      error instanceof Error
+        ? `${'code' in error ? `${String(error.code)}: ` : ''}${error.message}`
+        : String(error);
     process.stderr.write(`rovkit: ${message}\n`);
     process.exitCode = 1;
   },

@@ -38,3 +38,4 @@ export {
   type LoadVrpResult,
   type VrpFileFormat,
 } from './load/vrp-file.js';
+export { toValidityJson, type ValidityJson, type ValidityJsonVrp } from './validity-json.js';
