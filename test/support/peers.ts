@@ -38,7 +38,11 @@ const installHints: Record<string, string> = {
 
 /** A command-line peer found on PATH. */
 export function peerCommand(command: string): Requirement {
-  return { name: command, install: installHints[command] ?? `install ${command}`, available: onPath(command) };
+  return {
+    name: command,
+    install: installHints[command] ?? `install ${command}`,
+    available: onPath(command),
+  };
 }
 
 /** A file in ../shared/data (path relative to it). */
