@@ -44,3 +44,27 @@ export { Framer, type FrameHandler } from './framer.js';
 export { Reader } from './reader.js';
 export { Writer } from './writer.js';
 export { compareSerial, serialBefore, serialAdd } from './serial.js';
+export {
+  RtrClient,
+  TIMER_RANGES,
+  type RtrClientOptions,
+  type RtrClientState,
+  type RtrClientEvents,
+  type RtrDelta,
+  type RtrWarning,
+  type CacheOption,
+  type BackoffOptions,
+} from './client.js';
+export type { AspaRecord, RouterKeyRecord, Changes, PayloadDelta } from './payload.js';
+export {
+  tcpTransport,
+  tlsTransport,
+  parseCacheAddress,
+  RTR_TCP_PORT,
+  RTR_TLS_PORT,
+  type Transport,
+  type TcpOptions,
+  type TlsOptions,
+} from './transport.js';
+export { channels } from './diagnostics.js';
+export { encodeState, decodeState, type PersistedState, type PersistedHeader } from './persist.js';

@@ -1,0 +1,485 @@
+// One transport connection to one cache. Bytes are framed and handled synchronously in
+// the socket's data callback (a full sync is hundreds of thousands of PDUs: no promise
+// per PDU); the client drives the exchange with straight-line async code on top:
+// `await exchange(query)` resolves with the first reply's outcome once the exchange is
+// over, and `await waitTrigger()` with the reason for the next one.
+import type { Duplex } from 'node:stream';
+import {
+  ConnectionClosedError,
+  ConnectTimeoutError,
+  CorruptDataError,
+  ClosedError,
+  InvalidRequestError,
+  NoDataAvailableError,
+  RemoteError,
+  ResponseTimeoutError,
+  RtrError,
+  RtrWireError,
+  UnexpectedVersionError,
+  UnsupportedVersionError,
+  ErrorCode,
+} from './errors.js';
+import { channels, debug } from './diagnostics.js';
+import { Framer } from './framer.js';
+import {
+  copyPdu,
+  decodePdu,
+  MAX_VERSION,
+  newPrefixFields,
+  PduType,
+  readPrefix,
+  writeErrorReport,
+  writeResetQuery,
+  writeSerialQuery,
+  type EndOfDataPdu,
+  type ErrorReportPdu,
+  type Pdu,
+} from './pdu.js';
+import type { PayloadDelta, PayloadStore, PayloadUpdate } from './payload.js';
+import { Reader } from './reader.js';
+import type { Transport } from './transport.js';
+import { Writer } from './writer.js';
+
+export type QueryKind = 'serial' | 'reset';
+
+/** How an exchange ended (the union of rpki-rs `FirstSerialReply` and its End of Data). */
+export type Outcome =
+  /** End of Data: the update was applied (`delta` undefined when it could not be, see `SessionHost.commit`). */
+  | { readonly kind: 'synced'; readonly delta: PayloadDelta | undefined; readonly eod: EndOfDataPdu }
+  /** Cache Reset: the cache cannot serve the serial asked for; a Reset Query follows. */
+  | { readonly kind: 'cacheReset' }
+  /** Error Report "No Data Available": not fatal, try again later. */
+  | { readonly kind: 'noData'; readonly error: NoDataAvailableError }
+  /** Error Report "Unsupported Protocol Version" as first reply, at the cache's `version`. */
+  | { readonly kind: 'versionError'; readonly version: number; readonly error: RemoteError };
+
+export type Trigger = 'notify' | 'refresh';
+
+export interface SessionHost {
+  readonly store: PayloadStore;
+  /**
+   * Applies a finished update at End of Data, synchronously. Returns undefined when the
+   * update cannot apply (an incremental update staged against data another session
+   * replaced meanwhile); the session then asks for a full set.
+   */
+  commit(session: Session, update: PayloadUpdate, eod: EndOfDataPdu): PayloadDelta | undefined;
+}
+
+export interface SessionOptions {
+  readonly version: number;
+  readonly minVersion: number;
+  readonly maxPduLength: number;
+  /** ms without a byte, in the middle of an exchange, before giving up. */
+  readonly responseTimeout: number;
+  /** ms to wait after a Serial Notify for more before querying. */
+  readonly notifyDebounce: number;
+  /** Names the client in diagnostics messages. */
+  readonly client: object;
+}
+
+type Phase = 'connecting' | 'idle' | 'query' | 'payload' | 'closed';
+
+interface Pending {
+  resolve(outcome: Outcome): void;
+  reject(error: RtrError): void;
+}
+
+export class Session {
+  readonly transport: Transport;
+  /** Protocol version of the queries, lowered once if the cache answers at a lower one. */
+  version: number;
+  /** True once the cache has answered at `version`. */
+  negotiated = false;
+  /** Resolves with the reason once the connection is gone. Never rejects. */
+  readonly closed: Promise<RtrError>;
+
+  readonly #host: SessionHost;
+  readonly #options: SessionOptions;
+  readonly #framer: Framer;
+  readonly #reader = new Reader();
+  readonly #prefix = newPrefixFields();
+  #socket: Duplex | undefined;
+  #phase: Phase = 'connecting';
+  #query: { kind: QueryKind; sessionId: number; serial: number } | undefined;
+  #update: PayloadUpdate | undefined;
+  #responseSession = 0;
+  #pending: Pending | undefined;
+  #responseTimer: NodeJS.Timeout | undefined;
+  #resolveClosed!: (reason: RtrError) => void;
+  #closeReason: RtrError | undefined;
+  // Trigger for the next exchange.
+  #notified: { serial: number; sessionId: number } | undefined;
+  #cacheResetSeen = false;
+  #debounceTimer: NodeJS.Timeout | undefined;
+  #refreshTimer: NodeJS.Timeout | undefined;
+  #trigger: ((t: Trigger | 'reset') => void) | undefined;
+  #held: { sessionId: number; serial: number } | undefined;
+
+  constructor(host: SessionHost, transport: Transport, options: SessionOptions) {
+    this.#host = host;
+    this.transport = transport;
+    this.#options = options;
+    this.version = options.version;
+    this.#framer = new Framer(this.#onFrame, options.maxPduLength);
+    this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
+  }
+
+  get target(): string {
+    return this.transport.target;
+  }
+
+  get isClosed(): boolean {
+    return this.#phase === 'closed';
+  }
+
+  /** The query of the exchange in progress or last sent. */
+  get lastQuery(): QueryKind | undefined {
+    return this.#query?.kind;
+  }
+
+  /** Opens the transport; rejects with a ConnectError, ConnectTimeoutError or ClosedError. */
+  async open(connectTimeout: number, signal?: AbortSignal): Promise<void> {
+    const controller = new AbortController();
+    const timer = setTimeout(
+      () => controller.abort(new ConnectTimeoutError(this.target, connectTimeout)),
+      connectTimeout,
+    );
+    const onAbort = (): void => controller.abort(new ClosedError());
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const socket = await this.transport.connect(controller.signal);
+      if (this.#phase === 'closed') {
+        socket.destroy();
+        throw this.#closeReason ?? new ClosedError();
+      }
+      this.#attach(socket);
+    } catch (error) {
+      this.#finish(
+        error instanceof RtrError ? error : new ConnectionClosedError(this.target, { cause: error }),
+      );
+      throw error;
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  #attach(socket: Duplex): void {
+    this.#socket = socket;
+    this.#phase = 'idle';
+    socket.on('data', (chunk: Buffer) => {
+      if (this.#phase === 'closed') return;
+      this.#responseTimer?.refresh();
+      try {
+        this.#framer.push(chunk);
+      } catch (error) {
+        this.#fail(error);
+      }
+    });
+    socket.on('end', () => {
+      if (this.#phase === 'closed') return;
+      let cause: unknown;
+      try {
+        this.#framer.end();
+      } catch (error) {
+        cause = error;
+      }
+      this.close(new ConnectionClosedError(this.target, cause === undefined ? undefined : { cause }));
+    });
+    socket.on('error', (error: Error) =>
+      this.close(new ConnectionClosedError(this.target, { cause: error })),
+    );
+    socket.on('close', () => this.close(new ConnectionClosedError(this.target)));
+  }
+
+  /**
+   * Sends a Serial Query (with the session id and serial held) or a Reset Query and
+   * resolves when the exchange is over. Rejects with the RtrError that ended the session.
+   */
+  exchange(kind: QueryKind, sessionId = 0, serial = 0): Promise<Outcome> {
+    if (this.#phase !== 'idle') return Promise.reject(this.#closeReason ?? new ClosedError());
+    const w = new Writer(16);
+    if (kind === 'serial') writeSerialQuery(w, this.version, sessionId, serial);
+    else writeResetQuery(w, this.version);
+    this.#query = { kind, sessionId, serial };
+    this.#notified = undefined;
+    this.#cacheResetSeen = false;
+    this.#phase = 'query';
+    this.#send(w.take(), kind === 'serial' ? PduType.SerialQuery : PduType.ResetQuery);
+    this.#responseTimer = setTimeout(
+      () => this.#fail(new ResponseTimeoutError(this.target, this.#options.responseTimeout)),
+      this.#options.responseTimeout,
+    );
+    return new Promise<Outcome>((resolve, reject) => (this.#pending = { resolve, reject }));
+  }
+
+  /**
+   * Waits, between exchanges, for the reason to start the next one: a Serial Notify
+   * (debounced; one that arrived during the last exchange counts too unless it names the
+   * serial now held), the refresh timer, or an unsolicited Cache Reset. Rejects when the
+   * connection ends.
+   */
+  waitTrigger(
+    refreshMs: number,
+    held: { sessionId: number; serial: number } | undefined,
+  ): Promise<Trigger | 'reset'> {
+    if (this.#phase !== 'idle') return Promise.reject(this.#closeReason ?? new ClosedError());
+    return new Promise<Trigger | 'reset'>((resolve, reject) => {
+      const done = (t: Trigger | 'reset'): void => {
+        this.#clearTriggerTimers();
+        this.#trigger = undefined;
+        resolve(t);
+      };
+      this.#trigger = done;
+      void this.closed.then((reason) => {
+        if (this.#trigger === done) {
+          this.#clearTriggerTimers();
+          this.#trigger = undefined;
+          reject(reason);
+        }
+      });
+      this.#held = held;
+      this.#refreshTimer = setTimeout(() => done('refresh'), refreshMs);
+      if (this.#cacheResetSeen) return done('reset');
+      this.#armDebounce();
+    });
+  }
+
+  /** Starts the debounce timer for a notify that names data the router does not hold. */
+  #armDebounce(): void {
+    if (this.#debounceTimer !== undefined || this.#trigger === undefined) return;
+    const n = this.#notified;
+    const held = this.#held;
+    if (n === undefined || (held !== undefined && n.serial === held.serial && n.sessionId === held.sessionId))
+      return;
+    this.#debounceTimer = setTimeout(() => {
+      this.#debounceTimer = undefined;
+      this.#trigger?.('notify');
+    }, this.#options.notifyDebounce);
+  }
+
+  #clearTriggerTimers(): void {
+    clearTimeout(this.#refreshTimer);
+    clearTimeout(this.#debounceTimer);
+    this.#refreshTimer = undefined;
+    this.#debounceTimer = undefined;
+  }
+
+  /** Closes the connection (no Error Report); idempotent. */
+  close(reason: RtrError = new ClosedError()): void {
+    if (this.#phase === 'closed') return;
+    this.#finish(reason);
+    this.#socket?.destroy();
+  }
+
+  #finish(reason: RtrError): void {
+    if (this.#phase === 'closed') return;
+    this.#phase = 'closed';
+    this.#closeReason = reason;
+    clearTimeout(this.#responseTimer);
+    this.#clearTriggerTimers();
+    this.#update = undefined;
+    this.#framer.reset();
+    this.#reader.clear();
+    const pending = this.#pending;
+    this.#pending = undefined;
+    pending?.reject(reason);
+    this.#resolveClosed(reason);
+  }
+
+  #send(bytes: Buffer, type: number): void {
+    if (channels.pdu.hasSubscribers)
+      channels.pdu.publish({
+        client: this.#options.client,
+        cache: this.target,
+        direction: 'out',
+        version: bytes[0],
+        type,
+        length: bytes.length,
+      });
+    this.#socket?.write(bytes);
+  }
+
+  /**
+   * A protocol error detected here: answer it with an Error Report (never for an Error
+   * Report, RFC 8210 §5.11) and drop the transport, as RFC 8210 §12 requires.
+   */
+  #fail(error: unknown): void {
+    if (this.#phase === 'closed') return;
+    const rtr = error instanceof RtrError ? error : new CorruptDataError(`internal: ${String(error)}`);
+    if (rtr instanceof RtrWireError && rtr.pdu[1] !== PduType.ErrorReport && this.#socket !== undefined) {
+      const w = new Writer(64 + rtr.pdu.length);
+      writeErrorReport(w, this.version, rtr.pduErrorCode, rtr.pdu, rtr.message);
+      const bytes = w.take();
+      if (channels.pdu.hasSubscribers)
+        channels.pdu.publish({
+          client: this.#options.client,
+          cache: this.target,
+          direction: 'out',
+          version: this.version,
+          type: PduType.ErrorReport,
+          length: bytes.length,
+        });
+      const socket = this.#socket;
+      this.#finish(rtr);
+      // Let the report go out, then close; destroy regardless after a grace period.
+      socket.end(bytes);
+      setTimeout(() => socket.destroy(), 1000).unref();
+      return;
+    }
+    this.close(rtr);
+  }
+
+  #resolve(outcome: Outcome): void {
+    clearTimeout(this.#responseTimer);
+    this.#responseTimer = undefined;
+    this.#phase = 'idle';
+    this.#update = undefined;
+    const pending = this.#pending;
+    this.#pending = undefined;
+    pending?.resolve(outcome);
+  }
+
+  // An arrow function: the framer calls it for every PDU without a bound-function wrapper.
+  readonly #onFrame = (buf: Buffer, offset: number, length: number): void => {
+    if (this.#phase === 'closed') return;
+    const version = buf[offset]!;
+    const type = buf[offset + 1]!;
+    if (channels.pdu.hasSubscribers)
+      channels.pdu.publish({
+        client: this.#options.client,
+        cache: this.target,
+        direction: 'in',
+        version,
+        type,
+        length,
+      });
+    // Hot path: a prefix PDU of the negotiated version inside a payload.
+    if (
+      (type === PduType.Ipv4Prefix || type === PduType.Ipv6Prefix) &&
+      this.#phase === 'payload' &&
+      version === this.version
+    ) {
+      readPrefix(buf, offset, length, this.#prefix);
+      this.#update!.prefix(this.#prefix, buf, offset, length);
+      return;
+    }
+    this.#handle(decodePdu(buf, offset, length, this.#reader), buf, offset, length);
+  };
+
+  #handle(pdu: Pdu, buf: Buffer, offset: number, length: number): void {
+    if (pdu.type === PduType.ErrorReport) return this.#onErrorReport(pdu);
+    if (pdu.type === PduType.SerialQuery || pdu.type === PduType.ResetQuery)
+      throw new InvalidRequestError(
+        `a cache sent a ${pdu.type === PduType.SerialQuery ? 'Serial' : 'Reset'} Query`,
+        copyPdu(buf, offset, length),
+      );
+    if (pdu.type === PduType.SerialNotify) {
+      // Ignored while a query is in flight (remembered for afterwards), debounced otherwise.
+      this.#notified = { serial: pdu.serial, sessionId: pdu.sessionId };
+      if (this.#phase === 'idle') this.#armDebounce();
+      return;
+    }
+    this.#checkVersion(pdu, buf, offset, length);
+    switch (pdu.type) {
+      case PduType.CacheResponse: {
+        if (this.#phase !== 'query')
+          throw new CorruptDataError('Cache Response outside a query', copyPdu(buf, offset, length));
+        const query = this.#query!;
+        if (query.kind === 'serial' && pdu.sessionId !== query.sessionId)
+          throw new CorruptDataError(
+            `session id changed from ${query.sessionId} to ${pdu.sessionId}`,
+            copyPdu(buf, offset, length),
+          );
+        this.#responseSession = pdu.sessionId;
+        this.#update = this.#host.store.start(query.kind === 'reset');
+        this.#phase = 'payload';
+        return;
+      }
+      case PduType.Ipv4Prefix:
+      case PduType.Ipv6Prefix:
+        // Reached only outside a payload (or with a version the hot path did not take).
+        if (this.#phase !== 'payload')
+          throw new CorruptDataError('Prefix PDU outside a Cache Response', copyPdu(buf, offset, length));
+        readPrefix(buf, offset, length, this.#prefix);
+        this.#update!.prefix(this.#prefix, buf, offset, length);
+        return;
+      case PduType.RouterKey:
+        if (this.#phase !== 'payload')
+          throw new CorruptDataError('Router Key PDU outside a Cache Response', copyPdu(buf, offset, length));
+        this.#update!.routerKey(pdu, buf, offset, length);
+        return;
+      case PduType.Aspa:
+        if (this.#phase !== 'payload')
+          throw new CorruptDataError('ASPA PDU outside a Cache Response', copyPdu(buf, offset, length));
+        this.#update!.aspa(pdu, buf, offset, length);
+        return;
+      case PduType.EndOfData: {
+        if (this.#phase !== 'payload')
+          throw new CorruptDataError('End of Data outside a Cache Response', copyPdu(buf, offset, length));
+        if (pdu.sessionId !== this.#responseSession)
+          throw new CorruptDataError(
+            `End of Data for session ${pdu.sessionId} in a response for session ${this.#responseSession}`,
+            copyPdu(buf, offset, length),
+          );
+        const update = this.#update!;
+        this.#update = undefined;
+        const delta = this.#host.commit(this, update, pdu);
+        debug('%s: End of Data serial %d after %d payload PDUs', this.target, pdu.serial, update.count);
+        return this.#resolve({ kind: 'synced', delta, eod: pdu });
+      }
+      case PduType.CacheReset:
+        // The reply to a Serial Query the cache cannot serve. Tolerated anywhere: a staged
+        // update is dropped (nothing was applied) and a Reset Query follows.
+        if (this.#phase === 'query' || this.#phase === 'payload')
+          return this.#resolve({ kind: 'cacheReset' });
+        this.#cacheResetSeen = true;
+        this.#trigger?.('reset');
+        return;
+    }
+  }
+
+  /** Version rules of RFC 8210 §7: the first reply may lower the version once, later PDUs must match it. */
+  #checkVersion(pdu: Pdu, buf: Buffer, offset: number, length: number): void {
+    if (pdu.version === this.version) {
+      if (this.#phase === 'query') this.negotiated = true;
+      return;
+    }
+    if (this.#phase === 'query' && !this.negotiated) {
+      if (pdu.version > this.version)
+        throw new UnexpectedVersionError(pdu.version, this.version, copyPdu(buf, offset, length));
+      if (pdu.version < this.#options.minVersion)
+        throw new UnsupportedVersionError(pdu.version, copyPdu(buf, offset, length));
+      // StayRTR answers a query of a higher version at its own version (RFC 8210 §7 allows it).
+      debug('%s: cache answered version %d to a version %d query', this.target, pdu.version, this.version);
+      this.version = pdu.version;
+      this.negotiated = true;
+      return;
+    }
+    throw new UnexpectedVersionError(pdu.version, this.version, copyPdu(buf, offset, length));
+  }
+
+  #onErrorReport(pdu: ErrorReportPdu): void {
+    if (pdu.errorCode === ErrorCode.NoDataAvailable) {
+      const error = new NoDataAvailableError(pdu.text);
+      if (this.#phase === 'query' || this.#phase === 'payload')
+        return this.#resolve({ kind: 'noData', error });
+      return; // unsolicited and not fatal
+    }
+    const error = new RemoteError(pdu.errorCode, pdu.text);
+    if (
+      pdu.errorCode === ErrorCode.UnsupportedProtocolVersion &&
+      this.#phase === 'query' &&
+      !this.negotiated &&
+      pdu.version <= MAX_VERSION
+    ) {
+      // The cache closes after this (RFC 8210 §7); the client reconnects at pdu.version.
+      const outcome: Outcome = { kind: 'versionError', version: pdu.version, error };
+      this.#resolve(outcome);
+      this.close(error);
+      return;
+    }
+    // Every other report is fatal and never answered.
+    this.close(error);
+  }
+}
