@@ -8,6 +8,10 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'validate "prefix asn" lines against a VRP file',
     load: async () => (await import('./commands/validate.js')).validateCommand,
   },
+  'rtr-dump': {
+    summary: 'sync from an RTR cache and print its VRPs (--watch: and every change)',
+    load: async () => (await import('./commands/rtr-dump.js')).rtrDumpCommand,
+  },
   mrt: {
     summary: 'print the routes of an MRT dump (RIB or updates; gzip, bzip2)',
     load: async () => (await import('./commands/mrt.js')).mrtCommand,
