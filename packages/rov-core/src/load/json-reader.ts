@@ -25,6 +25,12 @@ const KEY_MAX_LENGTH = Buffer.from('maxLength');
 const KEY_TA = Buffer.from('ta');
 const KEY_EXPIRES = Buffer.from('expires');
 
+// indexOf for the short strings of a ROA: a plain loop beats the native call's setup.
+function quoteAfter(buf: Buffer, from: number): number {
+  for (let i = from; i < buf.length; i++) if (buf[i] === QUOTE) return i;
+  return -1;
+}
+
 function keyIs(buf: Buffer, start: number, end: number, key: Buffer): boolean {
   if (end - start !== key.length) return false;
   for (let i = 0; i < key.length; i++) if (buf[start + i] !== key[i]) return false;
@@ -196,7 +202,7 @@ export class JsonVrpReader implements VrpFileReader {
         this.#skipWhitespace(true);
         const keyStart = this.#pos + 1;
         this.#expect(QUOTE, 'expected a key');
-        const keyEnd = buf.indexOf(QUOTE, keyStart);
+        const keyEnd = quoteAfter(buf, keyStart);
         if (keyEnd < 0) throw NEED_MORE;
         this.#pos = keyEnd + 1;
         this.#skipWhitespace(true);
@@ -257,7 +263,7 @@ export class JsonVrpReader implements VrpFileReader {
     const buf = this.#buf;
     if (this.#peek() !== QUOTE) return this.#checkedAsn(this.#readInteger('asn'), line);
     const start = this.#pos + 1;
-    const end = buf.indexOf(QUOTE, start);
+    const end = quoteAfter(buf, start);
     if (end < 0) throw NEED_MORE;
     let i = start;
     if (end - i > 2 && (buf[i]! | 32) === 0x61 && (buf[i + 1]! | 32) === 0x73) i += 2;
@@ -316,7 +322,7 @@ export class JsonVrpReader implements VrpFileReader {
     const buf = this.#buf;
     this.#expect(QUOTE, 'expected a string');
     const start = this.#pos;
-    const end = buf.indexOf(QUOTE, start);
+    const end = quoteAfter(buf, start);
     if (end < 0) throw NEED_MORE;
     for (let i = start; i < end; i++) {
       if (buf[i] === BACKSLASH) throw this.#error('unexpected escape in a prefix');
@@ -332,12 +338,16 @@ export class JsonVrpReader implements VrpFileReader {
     const buf = this.#buf;
     if (this.#peek() === QUOTE) {
       const start = this.#pos + 1;
-      const end = buf.indexOf(QUOTE, start);
+      const end = quoteAfter(buf, start);
       if (end < 0) throw NEED_MORE;
       const last = this.#lastTa;
-      if (last.length === end - start && buf.compare(last, 0, last.length, start, end) === 0) {
-        this.#pos = end + 1;
-        return this.#lastTaIndex;
+      if (last.length === end - start) {
+        let i = 0;
+        while (i < last.length && last[i] === buf[start + i]) i++;
+        if (i === last.length) {
+          this.#pos = end + 1;
+          return this.#lastTaIndex;
+        }
       }
     }
     const name = this.#readPlainString();
