@@ -1,5 +1,6 @@
 // A growable columnar list of VRPs: what deltas, staged RTR payloads and diffs are
 // made of. One set of typed arrays instead of an object per VRP.
+import type { Family } from './prefix.js';
 import { vrpObject, type Vrp } from './vrp.js';
 
 export class VrpList {
@@ -23,8 +24,7 @@ export class VrpList {
   }
 
   pushV4(addr: number, length: number, maxLength: number, asn: number): void {
-    this.pushV6(addr, 0, 0, 0, length, maxLength, asn);
-    this.#family[this.#length - 1] = 4;
+    this.push(4, addr, 0, 0, 0, length, maxLength, asn);
   }
 
   pushV6(
@@ -36,9 +36,22 @@ export class VrpList {
     maxLength: number,
     asn: number,
   ): void {
+    this.push(6, w0, w1, w2, w3, length, maxLength, asn);
+  }
+
+  push(
+    family: Family,
+    w0: number,
+    w1: number,
+    w2: number,
+    w3: number,
+    length: number,
+    maxLength: number,
+    asn: number,
+  ): void {
     const i = this.#length;
     if (i === this.#family.length) this.#grow();
-    this.#family[i] = 6;
+    this.#family[i] = family;
     const b = i * 4;
     this.#words[b] = w0;
     this.#words[b + 1] = w1;
@@ -52,19 +65,37 @@ export class VrpList {
 
   /** Appends every VRP of `other`. */
   append(other: VrpList): void {
-    for (let i = 0; i < other.length; i++) {
-      if (other.family(i) === 4)
-        this.pushV4(other.word(i, 0), other.prefixLength(i), other.maxLength(i), other.asn(i));
-      else
-        this.pushV6(
-          other.word(i, 0),
-          other.word(i, 1),
-          other.word(i, 2),
-          other.word(i, 3),
-          other.prefixLength(i),
-          other.maxLength(i),
-          other.asn(i),
-        );
+    other.forEach((family, w0, w1, w2, w3, length, maxLength, asn) =>
+      this.push(family, w0, w1, w2, w3, length, maxLength, asn),
+    );
+  }
+
+  /** Calls `visit` with each VRP as numbers, in list order. */
+  forEach(
+    visit: (
+      family: Family,
+      w0: number,
+      w1: number,
+      w2: number,
+      w3: number,
+      length: number,
+      maxLength: number,
+      asn: number,
+    ) => void,
+  ): void {
+    const w = this.#words;
+    for (let i = 0; i < this.#length; i++) {
+      const b = i * 4;
+      visit(
+        this.#family[i] === 4 ? 4 : 6,
+        w[b]!,
+        w[b + 1]!,
+        w[b + 2]!,
+        w[b + 3]!,
+        this.#prefixLength[i]!,
+        this.#maxLength[i]!,
+        this.#asn[i]!,
+      );
     }
   }
 

@@ -93,26 +93,24 @@ export class VrpTable {
     const p = parseVrpInto(vrp, this.#parsed);
     const ta = vrp.ta === undefined ? 0 : this.#internTa(vrp.ta);
     const expires = vrp.expires ?? 0;
-    return p.family === 4
-      ? this.#add(this.v4, p.words, p.length, p.maxLength, p.asn, ta, expires)
-      : this.#add(this.v6, p.words, p.length, p.maxLength, p.asn, ta, expires);
+    return this.#add(this.#keyed(p.family, p.words), p.length, p.maxLength, p.asn, ta, expires);
   }
 
   /** Removes one copy of a VRP; true when it was present. */
   remove(vrp: VrpInput): boolean {
     const p = parseVrpInto(vrp, this.#parsed);
-    return this.#remove(p.family === 4 ? this.v4 : this.v6, p.words, p.length, p.maxLength, p.asn);
+    return this.#remove(this.#keyed(p.family, p.words), p.length, p.maxLength, p.asn);
   }
 
   has(vrp: VrpInput): boolean {
     const p = parseVrpInto(vrp, this.#parsed);
-    return this.#entry(p.family === 4 ? this.v4 : this.v6, p.words, p.length, p.maxLength, p.asn) !== NONE;
+    return this.#entry(this.#keyed(p.family, p.words), p.length, p.maxLength, p.asn) !== NONE;
   }
 
   /** How many copies of the VRP were added and not removed (0 when absent). */
   count(vrp: VrpInput): number {
     const p = parseVrpInto(vrp, this.#parsed);
-    const e = this.#entry(p.family === 4 ? this.v4 : this.v6, p.words, p.length, p.maxLength, p.asn);
+    const e = this.#entry(this.#keyed(p.family, p.words), p.length, p.maxLength, p.asn);
     return e === NONE ? 0 : this.entryRefs[e]!;
   }
 
@@ -138,26 +136,18 @@ export class VrpTable {
 
   addV4(addr: number, length: number, maxLength: number, asn: number, attributes?: VrpAttributes): boolean {
     this.#check(4, addr, 0, 0, 0, length, maxLength, asn);
-    this.#scratch[0] = addr;
-    return this.#add(
-      this.v4,
-      this.#scratch,
-      length,
-      maxLength,
-      asn,
-      this.#taOf(attributes),
-      attributes?.expires ?? 0,
-    );
+    this.v4.key[0] = addr;
+    return this.#add(this.v4, length, maxLength, asn, this.#taOf(attributes), attributes?.expires ?? 0);
   }
 
   removeV4(addr: number, length: number, maxLength: number, asn: number): boolean {
-    this.#scratch[0] = addr;
-    return this.#remove(this.v4, this.#scratch, length, maxLength, asn);
+    this.v4.key[0] = addr;
+    return this.#remove(this.v4, length, maxLength, asn);
   }
 
   hasV4(addr: number, length: number, maxLength: number, asn: number): boolean {
-    this.#scratch[0] = addr;
-    return this.#entry(this.v4, this.#scratch, length, maxLength, asn) !== NONE;
+    this.v4.key[0] = addr;
+    return this.#entry(this.v4, length, maxLength, asn) !== NONE;
   }
 
   addV6(
@@ -171,16 +161,8 @@ export class VrpTable {
     attributes?: VrpAttributes,
   ): boolean {
     this.#check(6, w0, w1, w2, w3, length, maxLength, asn);
-    this.#setScratch(w0, w1, w2, w3);
-    return this.#add(
-      this.v6,
-      this.#scratch,
-      length,
-      maxLength,
-      asn,
-      this.#taOf(attributes),
-      attributes?.expires ?? 0,
-    );
+    this.#setKey(this.v6, w0, w1, w2, w3);
+    return this.#add(this.v6, length, maxLength, asn, this.#taOf(attributes), attributes?.expires ?? 0);
   }
 
   removeV6(
@@ -192,8 +174,8 @@ export class VrpTable {
     maxLength: number,
     asn: number,
   ): boolean {
-    this.#setScratch(w0, w1, w2, w3);
-    return this.#remove(this.v6, this.#scratch, length, maxLength, asn);
+    this.#setKey(this.v6, w0, w1, w2, w3);
+    return this.#remove(this.v6, length, maxLength, asn);
   }
 
   hasV6(
@@ -205,74 +187,38 @@ export class VrpTable {
     maxLength: number,
     asn: number,
   ): boolean {
-    this.#setScratch(w0, w1, w2, w3);
-    return this.#entry(this.v6, this.#scratch, length, maxLength, asn) !== NONE;
+    this.#setKey(this.v6, w0, w1, w2, w3);
+    return this.#entry(this.v6, length, maxLength, asn) !== NONE;
   }
 
   /** Applies withdrawals, then announcements. Withdrawing an absent VRP is a no-op. */
   applyDelta(announced: VrpList, withdrawn: VrpList): void {
-    for (let i = 0; i < withdrawn.length; i++) {
-      if (withdrawn.family(i) === 4) {
-        this.removeV4(
-          withdrawn.word(i, 0),
-          withdrawn.prefixLength(i),
-          withdrawn.maxLength(i),
-          withdrawn.asn(i),
-        );
-      } else {
-        this.removeV6(
-          withdrawn.word(i, 0),
-          withdrawn.word(i, 1),
-          withdrawn.word(i, 2),
-          withdrawn.word(i, 3),
-          withdrawn.prefixLength(i),
-          withdrawn.maxLength(i),
-          withdrawn.asn(i),
-        );
-      }
-    }
-    for (let i = 0; i < announced.length; i++) {
-      if (announced.family(i) === 4) {
-        this.addV4(announced.word(i, 0), announced.prefixLength(i), announced.maxLength(i), announced.asn(i));
-      } else {
-        this.addV6(
-          announced.word(i, 0),
-          announced.word(i, 1),
-          announced.word(i, 2),
-          announced.word(i, 3),
-          announced.prefixLength(i),
-          announced.maxLength(i),
-          announced.asn(i),
-        );
-      }
-    }
+    withdrawn.forEach((family, w0, w1, w2, w3, length, maxLength, asn) => {
+      if (family === 4) this.removeV4(w0, length, maxLength, asn);
+      else this.removeV6(w0, w1, w2, w3, length, maxLength, asn);
+    });
+    announced.forEach((family, w0, w1, w2, w3, length, maxLength, asn) => {
+      if (family === 4) this.addV4(w0, length, maxLength, asn);
+      else this.addV6(w0, w1, w2, w3, length, maxLength, asn);
+    });
   }
 
   /** The VRPs to withdraw and announce to turn this table's set into `next`'s. */
   diff(next: VrpTable): { announced: VrpList; withdrawn: VrpList } {
-    const withdrawn = new VrpList();
-    const announced = new VrpList();
+    return { announced: next.#missingFrom(this), withdrawn: this.#missingFrom(next) };
+  }
+
+  // This table's VRPs that `other` lacks.
+  #missingFrom(other: VrpTable): VrpList {
+    const missing = new VrpList();
     this.forEachVrp((family, w0, w1, w2, w3, length, maxLength, asn) => {
-      if (
+      const present =
         family === 4
-          ? !next.hasV4(w0, length, maxLength, asn)
-          : !next.hasV6(w0, w1, w2, w3, length, maxLength, asn)
-      ) {
-        if (family === 4) withdrawn.pushV4(w0, length, maxLength, asn);
-        else withdrawn.pushV6(w0, w1, w2, w3, length, maxLength, asn);
-      }
+          ? other.hasV4(w0, length, maxLength, asn)
+          : other.hasV6(w0, w1, w2, w3, length, maxLength, asn);
+      if (!present) missing.push(family, w0, w1, w2, w3, length, maxLength, asn);
     });
-    next.forEachVrp((family, w0, w1, w2, w3, length, maxLength, asn) => {
-      if (
-        family === 4
-          ? !this.hasV4(w0, length, maxLength, asn)
-          : !this.hasV6(w0, w1, w2, w3, length, maxLength, asn)
-      ) {
-        if (family === 4) announced.pushV4(w0, length, maxLength, asn);
-        else announced.pushV6(w0, w1, w2, w3, length, maxLength, asn);
-      }
-    });
-    return { announced, withdrawn };
+    return missing;
   }
 
   /** Calls `visit` with each unique VRP as numbers, in trie order (no object per VRP). */
@@ -470,7 +416,7 @@ export class VrpTable {
     const matched: Vrp[] = [];
     const unmatchedAs: Vrp[] = [];
     const unmatchedLength: Vrp[] = [];
-    trie.key.set(this.#scratch);
+    this.#setKey(trie, this.#scratch[0]!, this.#scratch[1]!, this.#scratch[2]!, this.#scratch[3]!);
     trie.forEachCovering(length, (n) =>
       this.#collect(trie, n, matched, unmatchedAs, unmatchedLength, asn, length),
     );
@@ -491,7 +437,7 @@ export class VrpTable {
     const code = parsePrefixInto(prefix, this.#scratch);
     const trie = code < 256 ? this.v4 : this.v6;
     const found: Vrp[] = [];
-    trie.key.set(this.#scratch);
+    this.#setKey(trie, this.#scratch[0]!, this.#scratch[1]!, this.#scratch[2]!, this.#scratch[3]!);
     trie.forEachCovering(code & 255, (n) => this.#collect(trie, n, found, found, found, -1, 0));
     return found;
   }
@@ -534,8 +480,8 @@ export class VrpTable {
     }
   }
 
-  #entry(trie: PrefixTrie, key: Uint32Array, length: number, maxLength: number, asn: number): number {
-    trie.key.set(key);
+  // #entry, #add and #remove work on the key already in `trie.key`.
+  #entry(trie: PrefixTrie, length: number, maxLength: number, asn: number): number {
     const n = trie.find(length);
     if (n === NONE) return NONE;
     for (let e = trie.head[n]!; e !== NONE; e = this.entryNext[e]!) {
@@ -546,14 +492,12 @@ export class VrpTable {
 
   #add(
     trie: PrefixTrie,
-    key: Uint32Array,
     length: number,
     maxLength: number,
     asn: number,
     ta: number,
     expires: number,
   ): boolean {
-    trie.key.set(key);
     const n = trie.insert(length);
     for (let e = trie.head[n]!; e !== NONE; e = this.entryNext[e]!) {
       if (this.entryAsn[e] === asn && this.entryMaxLength[e] === maxLength) {
@@ -579,8 +523,7 @@ export class VrpTable {
     return true;
   }
 
-  #remove(trie: PrefixTrie, key: Uint32Array, length: number, maxLength: number, asn: number): boolean {
-    trie.key.set(key);
+  #remove(trie: PrefixTrie, length: number, maxLength: number, asn: number): boolean {
     const n = trie.find(length);
     if (n === NONE) return false;
     let previous = NONE;
@@ -627,12 +570,18 @@ export class VrpTable {
     }
   }
 
-  #setScratch(w0: number, w1: number, w2: number, w3: number): void {
-    const s = this.#scratch;
-    s[0] = w0;
-    s[1] = w1;
-    s[2] = w2;
-    s[3] = w3;
+  #setKey(trie: PrefixTrie, w0: number, w1: number, w2: number, w3: number): void {
+    const key = trie.key;
+    key[0] = w0;
+    key[1] = w1;
+    key[2] = w2;
+    key[3] = w3;
+  }
+
+  #keyed(family: Family, words: Uint32Array): PrefixTrie {
+    const trie = family === 4 ? this.v4 : this.v6;
+    this.#setKey(trie, words[0]!, words[1]!, words[2]!, words[3]!);
+    return trie;
   }
 
   #taOf(attributes: VrpAttributes | undefined): number {
@@ -656,8 +605,9 @@ export class VrpTable {
     expires: number,
   ): boolean {
     this.#check(family, w0, w1, w2, w3, length, maxLength, asn);
-    this.#setScratch(w0, w1, w2, w3);
-    return this.#add(family === 4 ? this.v4 : this.v6, this.#scratch, length, maxLength, asn, ta, expires);
+    const trie = family === 4 ? this.v4 : this.v6;
+    this.#setKey(trie, w0, w1, w2, w3);
+    return this.#add(trie, length, maxLength, asn, ta, expires);
   }
 
   /** @internal Index of a trust anchor name in `trustAnchors`. */
