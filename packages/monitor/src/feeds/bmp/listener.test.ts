@@ -1,0 +1,226 @@
+import { once } from 'node:events';
+import { connect, type Socket } from 'node:net';
+import fc from 'fast-check';
+import { afterEach, describe, expect, it } from 'vitest';
+import { asPath, nextHop, nlri, origin, SEQUENCE, update, type Bytes } from '../../bgp/testing/build.js';
+import { BmpError } from './errors.js';
+import { BmpListener, type BmpListenerOptions } from './listener.js';
+import { BmpSession, RouterState, type SessionEvents } from './session.js';
+import {
+  BmpCollectSink,
+  initiation,
+  peerDown,
+  routeMonitoring,
+  termination,
+  type PeerSpec,
+} from './testing/build.js';
+import type { BmpCloseReason, BmpLogEntry, BmpRouter } from './types.js';
+
+const fuzzRuns = Number(process.env.ROVKIT_FUZZ_RUNS ?? 200);
+const announce = (prefixes: string[], ...asns: number[]): Bytes =>
+  update({ attributes: [...origin(), ...nextHop(), ...asPath([[SEQUENCE, asns]])], nlri: nlri(prefixes) });
+const peer: PeerSpec = { address: '192.0.2.1', asn: 64501 };
+
+let listener: BmpListener | undefined;
+const sockets: Socket[] = [];
+afterEach(async () => {
+  for (const s of sockets.splice(0)) s.destroy();
+  await listener?.stop();
+  listener = undefined;
+});
+
+async function startListener(
+  options: BmpListenerOptions = {},
+): Promise<{ l: BmpListener; port: number; sink: BmpCollectSink; log: BmpLogEntry[] }> {
+  const sink = new BmpCollectSink();
+  const log: BmpLogEntry[] = [];
+  const l = new BmpListener({ host: '127.0.0.1', port: 0, sink, log: (e) => log.push(e), ...options });
+  listener = l;
+  const address = await l.start();
+  return { l, port: address.port, sink, log };
+}
+
+async function router(port: number, l: BmpListener): Promise<{ socket: Socket; state: BmpRouter }> {
+  const up = once(l, 'routerUp') as Promise<[BmpRouter]>;
+  const socket = connect(port, '127.0.0.1');
+  sockets.push(socket);
+  await once(socket, 'connect');
+  const [state] = await up;
+  return { socket, state };
+}
+
+/** Waits until `check` holds (polling the listener's state), for data in flight over TCP. */
+async function until(check: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
+  expect(check()).toBe(true);
+}
+
+const send = (socket: Socket, ...messages: Bytes[]): boolean =>
+  socket.write(Uint8Array.from(messages.flat()));
+
+describe('BmpListener', () => {
+  it('serves several routers at once; a malformed message closes only that router’s session', async () => {
+    const { l, port, sink, log } = await startListener();
+    const a = await router(port, l);
+    const b = await router(port, l);
+    send(a.socket, initiation('a'), routeMonitoring(peer, announce(['192.0.2.0/24'], 1)));
+    send(b.socket, initiation('b'), routeMonitoring(peer, announce(['198.51.100.0/24'], 2)));
+    await until(() => sink.events.length === 2);
+    expect(l.routers.size).toBe(2);
+
+    const errors: Array<[BmpRouter, unknown]> = [];
+    l.on('sessionError', (r, e) => errors.push([r, e]));
+    const down = once(l, 'routerDown') as Promise<[BmpRouter, BmpCloseReason]>;
+    send(a.socket, [3, 0, 0, 0, 6, 99, 1, 0, 0, 0, 6, 0]); // a message of unknown type (skipped), then version 1
+    const [gone, reason] = await down;
+    expect(gone.id).toBe(a.state.id);
+    expect(reason.kind).toBe('error');
+    expect(errors).toHaveLength(1);
+    expect(errors[0][1]).toBeInstanceOf(BmpError);
+    expect((errors[0][1] as BmpError).code).toBe('BMP_ERR_VERSION');
+    expect(sink.events).toContain('- 192.0.2.1 pre-policy 192.0.2.0/24 1');
+    expect(log.find((e) => e.event === 'session-error')).toMatchObject({
+      level: 'error',
+      router: a.state.id,
+      code: 'BMP_ERR_VERSION',
+    });
+
+    // The other router's session goes on.
+    send(b.socket, routeMonitoring(peer, announce(['203.0.113.0/24'], 3)));
+    await until(() => sink.events.includes('+ 192.0.2.1 pre-policy 203.0.113.0/24 3'));
+    expect([...l.routers.keys()]).toEqual([b.state.id]);
+    expect(l.counters).toMatchObject({ connections: 2, sessionErrors: 1 });
+  });
+
+  it('removes a peer’s routes on Peer Down and all routes when the router disconnects', async () => {
+    const { l, port, sink } = await startListener();
+    const r = await router(port, l);
+    const other: PeerSpec = { address: '192.0.2.9', asn: 9 };
+    send(
+      r.socket,
+      routeMonitoring(peer, announce(['192.0.2.0/24'], 1)),
+      routeMonitoring(other, announce(['10.0.0.0/8'], 9)),
+    );
+    await until(() => sink.events.length === 2);
+    const peerGone = once(l, 'peerDown');
+    send(r.socket, peerDown(peer, 4));
+    await peerGone;
+    expect(sink.events[2]).toBe('- 192.0.2.1 pre-policy 192.0.2.0/24 1');
+    const down = once(l, 'routerDown') as Promise<[BmpRouter, BmpCloseReason]>;
+    send(r.socket, termination(0, 'maintenance'));
+    r.socket.end();
+    const [, reason] = await down;
+    expect(reason).toEqual({
+      kind: 'remote-close',
+      termination: { reason: 0, information: ['maintenance'] },
+    });
+    expect(sink.events[3]).toBe('- 192.0.2.9 pre-policy 10.0.0.0/8 9');
+    expect(l.routers.size).toBe(0);
+  });
+
+  it('refuses routers beyond maxRouters', async () => {
+    const { l, port, log } = await startListener({ maxRouters: 1 });
+    await router(port, l);
+    const extra = connect(port, '127.0.0.1');
+    sockets.push(extra);
+    await once(extra, 'close');
+    expect(l.counters.refusedConnections).toBe(1);
+    expect(log.some((e) => e.event === 'connection-refused')).toBe(true);
+  });
+
+  it('closes a session announcing a message above the limit before its body arrives', async () => {
+    const { l, port } = await startListener({ maxMessageLength: 1000 });
+    const r = await router(port, l);
+    const down = once(l, 'routerDown') as Promise<[BmpRouter, BmpCloseReason]>;
+    send(r.socket, [3, 0, 0x10, 0, 0, 0]);
+    const [, reason] = await down;
+    expect(reason.kind === 'error' && (reason.error as BmpError).code).toBe('BMP_ERR_TOO_LARGE');
+  });
+
+  it('stop() closes every session and removes their routes', async () => {
+    const { l, port, sink } = await startListener();
+    const r = await router(port, l);
+    send(r.socket, routeMonitoring(peer, announce(['192.0.2.0/24'], 1)));
+    await until(() => sink.events.length === 1);
+    const reasons: string[] = [];
+    l.on('routerDown', (_r, reason) => reasons.push(reason.kind));
+    await l.stop();
+    expect(reasons).toEqual(['stopped']);
+    expect(sink.events).toEqual([
+      '+ 192.0.2.1 pre-policy 192.0.2.0/24 1',
+      '- 192.0.2.1 pre-policy 192.0.2.0/24 1',
+    ]);
+    expect(l.address).toBeUndefined();
+  });
+
+  it('starts nothing before start() and reports a port in use', async () => {
+    const { port } = await startListener();
+    const second = new BmpListener({ host: '127.0.0.1', port });
+    expect(second.address).toBeUndefined();
+    await expect(second.start()).rejects.toMatchObject({ code: 'EADDRINUSE' });
+  });
+});
+
+describe('BMP fuzz', () => {
+  const noEvents: SessionEvents = {
+    initiated() {},
+    peerUp() {},
+    peerDown() {},
+    endOfRib() {},
+    statistics() {},
+  };
+
+  /** Feeds bytes to a fresh session: only BmpError may escape; close() always works after. */
+  function feed(bytes: Uint8Array): void {
+    const session = new BmpSession(
+      new RouterState('192.0.2.200', 1),
+      1 << 16,
+      new BmpCollectSink(),
+      noEvents,
+    );
+    try {
+      session.push(bytes);
+    } catch (error) {
+      if (!(error instanceof BmpError)) throw error;
+    }
+    session.close();
+    expect(session.router.peers.size).toBe(0);
+  }
+
+  const seed = [
+    initiation('r', 'd'),
+    routeMonitoring(peer, announce(['192.0.2.0/24', '10.0.0.0/8'], 1, 2)),
+    peerDown(
+      peer,
+      3,
+      [255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 0, 21, 3, 6, 2],
+    ),
+    termination(1),
+  ].flat();
+
+  it('random streams behind a valid common header raise only BmpError', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 7 }), fc.uint8Array({ maxLength: 300 }), (type, body) => {
+        feed(Uint8Array.from([3, ...[0, 0, (body.length + 6) >> 8, (body.length + 6) & 255], type, ...body]));
+      }),
+      { numRuns: fuzzRuns * 3 },
+    );
+  });
+
+  it('mutated valid streams raise only BmpError', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.nat(seed.length - 1), fc.integer({ min: 0, max: 255 })), {
+          minLength: 1,
+          maxLength: 6,
+        }),
+        (edits) => {
+          const bytes = seed.slice();
+          for (const [at, value] of edits) bytes[at] = value;
+          feed(Uint8Array.from(bytes));
+        },
+      ),
+      { numRuns: fuzzRuns * 5 },
+    );
+  });
+});

@@ -1,0 +1,430 @@
+// One router's BMP session: frames its stream, keeps its peers and their RIBs per policy
+// stage, and reports route changes. No I/O here: the listener feeds bytes in and closes
+// the socket when push() throws, which keeps this testable with plain buffers.
+import { BgpError } from '../../bgp/errors.js';
+import { formatPrefix } from '../../bgp/format.js';
+import { receivesAddPath, type OpenMessage } from '../../bgp/open.js';
+import { Afi, Safi, type Family, type OriginKind, type UpdateSink } from '../../bgp/route.js';
+import { BgpMessageType, UpdateParser } from '../../bgp/update.js';
+import { BmpError } from './errors.js';
+import { BmpFramer, BMP_HEADER_LENGTH } from './framer.js';
+import {
+  BmpMessageType,
+  BmpPeerType,
+  BodyError,
+  need,
+  parseInitiation,
+  parsePeerDown,
+  parsePeerUp,
+  parseStatistics,
+  parseTermination,
+  PeerFlag,
+  PER_PEER_HEADER_LENGTH,
+  readPeerHeader,
+  type PeerDown,
+  type Termination,
+} from './messages.js';
+import { ABSENT, packOrigin, RouteTable, unpackKind, unpackOrigin } from './rib.js';
+import {
+  POLICY_STAGES,
+  PolicyStage,
+  type BmpPeer,
+  type BmpPeerTypeName,
+  type BmpRoute,
+  type BmpRouteSink,
+  type BmpRouter,
+} from './types.js';
+
+const peerTypeNames: readonly BmpPeerTypeName[] = ['global', 'rd', 'local', 'loc-rib'];
+
+/** ADD-PATH bits per stage: which families carry path ids. */
+const ADD_PATH_V4 = 1;
+const ADD_PATH_V6 = 2;
+
+export class PeerState implements BmpPeer {
+  readonly router: RouterState;
+  readonly key: string;
+  readonly type: BmpPeerTypeName;
+  readonly distinguisher: string;
+  readonly family: Family;
+  readonly address: string;
+  asn: number;
+  bgpId: string;
+  up = false;
+  upSince: Date | undefined;
+  sentOpen: OpenMessage | undefined;
+  receivedOpen: OpenMessage | undefined;
+  statistics = new Map<string, number>();
+  /** ADD-PATH bits by stage. */
+  readonly addPath = new Uint8Array(POLICY_STAGES.length);
+  readonly tables: Array<RouteTable | undefined> = [undefined, undefined, undefined, undefined, undefined];
+
+  constructor(router: RouterState, key: string, type: number, header: ReturnType<typeof readPeerHeader>) {
+    this.router = router;
+    this.key = key;
+    this.type = peerTypeNames[type] ?? 'unknown';
+    this.distinguisher = header.distinguisher;
+    this.family = header.family;
+    this.address = header.address;
+    this.asn = header.asn;
+    this.bgpId = header.bgpId;
+  }
+
+  table(stage: PolicyStage): RouteTable {
+    let table = this.tables[stage];
+    if (table === undefined) table = this.tables[stage] = new RouteTable();
+    return table;
+  }
+
+  routeCount(stage: PolicyStage): number {
+    return this.tables[stage]?.size ?? 0;
+  }
+
+  *routes(stage: PolicyStage): IterableIterator<BmpRoute> {
+    const table = this.tables[stage];
+    if (table === undefined) return;
+    const out: BmpRoute[] = [];
+    table.forEach((family, w0, w1, w2, w3, length, pathId, value) => {
+      out.push({
+        family,
+        words: [w0, w1, w2, w3],
+        length,
+        prefix: formatPrefix(family, w0, w1, w2, w3, length),
+        pathId,
+        origin: unpackOrigin(value),
+        originKind: unpackKind(value),
+      });
+    });
+    yield* out;
+  }
+
+  /** Sets the ADD-PATH bits from the Peer Up OPENs (RFC 7911 section 4, RFC 9069 5). */
+  negotiate(sent: OpenMessage, received: OpenMessage): void {
+    for (const stage of POLICY_STAGES) {
+      let bits = 0;
+      for (const [afi, bit] of [
+        [Afi.IPv4, ADD_PATH_V4],
+        [Afi.IPv6, ADD_PATH_V6],
+      ] as const) {
+        let on: boolean;
+        if (stage === PolicyStage.LocRib) {
+          // A Loc-RIB Peer Up carries fabricated OPENs: any ADD-PATH capability means path ids.
+          const key = (afi << 8) | Safi.Unicast;
+          on = (sent.addPath.get(key) ?? 0) !== 0 || (received.addPath.get(key) ?? 0) !== 0;
+        } else if (stage === PolicyStage.PrePolicy || stage === PolicyStage.PostPolicy) {
+          on = receivesAddPath(sent, received, afi, Safi.Unicast);
+        } else {
+          on = receivesAddPath(received, sent, afi, Safi.Unicast);
+        }
+        if (on) bits |= bit;
+      }
+      this.addPath[stage] = bits;
+    }
+  }
+}
+
+export class RouterState implements BmpRouter {
+  readonly id: string;
+  readonly address: string;
+  readonly port: number;
+  readonly connectedAt = new Date();
+  sysName: string | undefined;
+  sysDescr: string | undefined;
+  initiated = false;
+  termination: Termination | undefined;
+  readonly peers = new Map<string, PeerState>();
+  readonly counters = {
+    messages: [0, 0, 0, 0, 0, 0, 0, 0],
+    bytes: 0,
+    routesAdded: 0,
+    routesRemoved: 0,
+    routeMonitoringWithoutPeerUp: 0,
+  };
+
+  constructor(address: string, port: number) {
+    this.address = address;
+    this.port = port;
+    this.id = `${address}:${port}`;
+  }
+}
+
+/** What a session reports besides route changes. */
+export interface SessionEvents {
+  initiated(router: RouterState): void;
+  peerUp(peer: PeerState): void;
+  peerDown(peer: PeerState, down: PeerDown): void;
+  endOfRib(peer: PeerState, stage: PolicyStage, afi: number, safi: number): void;
+  statistics(peer: PeerState): void;
+}
+
+/** Applies one UPDATE's routes to the current peer's table for the current stage. */
+class RibWriter implements UpdateSink {
+  peer!: PeerState;
+  stage: PolicyStage = PolicyStage.PrePolicy;
+  table!: RouteTable;
+  readonly #sink: BmpRouteSink | undefined;
+  readonly #events: SessionEvents;
+  readonly #counters: RouterState['counters'];
+
+  constructor(sink: BmpRouteSink | undefined, events: SessionEvents, counters: RouterState['counters']) {
+    this.#sink = sink;
+    this.#events = events;
+    this.#counters = counters;
+  }
+
+  announce(
+    f: Family,
+    w0: number,
+    w1: number,
+    w2: number,
+    w3: number,
+    l: number,
+    id: number,
+    o: number,
+    k: OriginKind,
+  ): void {
+    const value = packOrigin(o, k);
+    const previous = this.table.set(f, w0, w1, w2, w3, l, id, value);
+    if (previous === value) return;
+    if (previous !== ABSENT) {
+      this.#counters.routesRemoved++;
+      this.#sink?.routeRemoved(
+        this.peer,
+        this.stage,
+        f,
+        w0,
+        w1,
+        w2,
+        w3,
+        l,
+        id,
+        unpackOrigin(previous),
+        unpackKind(previous),
+      );
+    }
+    this.#counters.routesAdded++;
+    this.#sink?.routeAdded(this.peer, this.stage, f, w0, w1, w2, w3, l, id, o, k);
+  }
+
+  withdraw(f: Family, w0: number, w1: number, w2: number, w3: number, l: number, id: number): void {
+    const previous = this.table.delete(f, w0, w1, w2, w3, l, id);
+    if (previous === ABSENT) return;
+    this.#counters.routesRemoved++;
+    this.#sink?.routeRemoved(
+      this.peer,
+      this.stage,
+      f,
+      w0,
+      w1,
+      w2,
+      w3,
+      l,
+      id,
+      unpackOrigin(previous),
+      unpackKind(previous),
+    );
+  }
+
+  endOfRib(afi: number, safi: number): void {
+    this.#events.endOfRib(this.peer, this.stage, afi, safi);
+  }
+}
+
+export class BmpSession {
+  readonly router: RouterState;
+  readonly #framer: BmpFramer;
+  readonly #writer: RibWriter;
+  readonly #parser: UpdateParser;
+  readonly #sink: BmpRouteSink | undefined;
+  readonly #events: SessionEvents;
+  readonly #handle = (buf: Uint8Array, start: number, end: number): void => this.#message(buf, start, end);
+  // The identity bytes (type, V flag, distinguisher, address) of the last peer looked up:
+  // routers send long runs for one peer, so most messages skip the key string and map.
+  readonly #lastIdentity = new Uint8Array(26);
+  #lastPeer: PeerState | undefined;
+
+  constructor(
+    router: RouterState,
+    maxMessageLength: number,
+    sink: BmpRouteSink | undefined,
+    events: SessionEvents,
+  ) {
+    this.router = router;
+    this.#framer = new BmpFramer(maxMessageLength);
+    this.#sink = sink;
+    this.#events = events;
+    this.#writer = new RibWriter(sink, events, router.counters);
+    this.#parser = new UpdateParser(this.#writer);
+  }
+
+  /** Bytes held for an incomplete message. */
+  get buffered(): number {
+    return this.#framer.buffered;
+  }
+
+  /** Handles the complete messages in `chunk`; throws BmpError on a malformed one. */
+  push(chunk: Uint8Array): void {
+    this.router.counters.bytes += chunk.length;
+    this.#framer.push(chunk, this.#handle);
+  }
+
+  /** Removes every route of every peer (the session is over). */
+  close(): void {
+    for (const peer of this.router.peers.values()) this.#clearPeer(peer);
+    this.router.peers.clear();
+    this.#lastPeer = undefined;
+  }
+
+  #message(buf: Uint8Array, start: number, end: number): void {
+    const type = buf[start + 5];
+    this.router.counters.messages[type < 7 ? type : 7]++;
+    const p = start + BMP_HEADER_LENGTH;
+    try {
+      switch (type) {
+        case BmpMessageType.RouteMonitoring:
+          this.#routeMonitoring(buf, p, end);
+          break;
+        case BmpMessageType.PeerUp:
+          this.#peerUp(buf, p, end);
+          break;
+        case BmpMessageType.PeerDown:
+          this.#peerDown(buf, p, end);
+          break;
+        case BmpMessageType.StatisticsReport:
+          this.#statistics(buf, p, end);
+          break;
+        case BmpMessageType.Initiation: {
+          const init = parseInitiation(buf, p, end);
+          this.router.sysName = init.sysName;
+          this.router.sysDescr = init.sysDescr;
+          this.router.initiated = true;
+          this.#events.initiated(this.router);
+          break;
+        }
+        case BmpMessageType.Termination:
+          this.router.termination = parseTermination(buf, p, end);
+          break;
+        default:
+        // Route Mirroring and unknown types: counted, skipped (the length frames them).
+      }
+    } catch (error) {
+      if (error instanceof BodyError || error instanceof BgpError) {
+        throw new BmpError('BMP_ERR_MALFORMED', this.#framer.offset, error.message, type, { cause: error });
+      }
+      throw error;
+    }
+  }
+
+  #peer(buf: Uint8Array, p: number, create: boolean): PeerState | undefined {
+    const identity = this.#lastIdentity;
+    const last = this.#lastPeer;
+    if (last !== undefined && identity[0] === buf[p] && identity[1] === (buf[p + 1] & PeerFlag.V)) {
+      let same = true;
+      for (let i = 2; i < 26; i++) {
+        if (identity[i] !== buf[p + i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return last;
+    }
+    const header = readPeerHeader(buf, p);
+    const key = `${header.type}:${header.distinguisher}:${header.address}`;
+    let peer = this.router.peers.get(key);
+    if (peer === undefined) {
+      if (!create) return undefined;
+      peer = new PeerState(this.router, key, header.type, header);
+      this.router.peers.set(key, peer);
+    }
+    identity[0] = buf[p];
+    identity[1] = buf[p + 1] & PeerFlag.V;
+    for (let i = 2; i < 26; i++) identity[i] = buf[p + i];
+    this.#lastPeer = peer;
+    return peer;
+  }
+
+  #routeMonitoring(buf: Uint8Array, p: number, end: number): void {
+    need(p, end, PER_PEER_HEADER_LENGTH, 'per-peer header');
+    const peerType = buf[p];
+    const flags = buf[p + 1];
+    const peer = this.#peer(buf, p, true)!;
+    if (!peer.up) this.router.counters.routeMonitoringWithoutPeerUp++;
+    let stage: PolicyStage;
+    if (peerType === BmpPeerType.LocRib) stage = PolicyStage.LocRib;
+    else if ((flags & PeerFlag.O) !== 0) {
+      stage = (flags & PeerFlag.L) !== 0 ? PolicyStage.AdjRibOutPostPolicy : PolicyStage.AdjRibOutPrePolicy;
+    } else {
+      stage = (flags & PeerFlag.L) !== 0 ? PolicyStage.PostPolicy : PolicyStage.PrePolicy;
+    }
+    const parser = this.#parser;
+    // The A flag marks a 2-byte AS_PATH; Loc-RIB has no A flag and is always 4-byte.
+    parser.as4 = peerType === BmpPeerType.LocRib || (flags & PeerFlag.A) === 0;
+    const addPath = peer.addPath[stage];
+    parser.addPathV4 = (addPath & ADD_PATH_V4) !== 0;
+    parser.addPathV6 = (addPath & ADD_PATH_V6) !== 0;
+    const writer = this.#writer;
+    writer.peer = peer;
+    writer.stage = stage;
+    writer.table = peer.table(stage);
+    const bgpType = parser.parseMessage(buf, p + PER_PEER_HEADER_LENGTH, end);
+    if (bgpType !== BgpMessageType.Update) {
+      throw new BodyError(`Route Monitoring carries a BGP message of type ${bgpType}, not an UPDATE`);
+    }
+  }
+
+  #peerUp(buf: Uint8Array, p: number, end: number): void {
+    need(p, end, PER_PEER_HEADER_LENGTH, 'per-peer header');
+    const v6 = buf[p] !== BmpPeerType.LocRib && (buf[p + 1] & PeerFlag.V) !== 0;
+    const up = parsePeerUp(buf, p + PER_PEER_HEADER_LENGTH, end, v6);
+    const peer = this.#peer(buf, p, true)!;
+    // A second Peer Up without a Peer Down: the router restarted that session.
+    if (peer.up) this.#clearPeer(peer);
+    const header = readPeerHeader(buf, p);
+    peer.asn = header.asn;
+    peer.bgpId = header.bgpId;
+    peer.sentOpen = up.sent;
+    peer.receivedOpen = up.received;
+    peer.negotiate(up.sent, up.received);
+    peer.up = true;
+    peer.upSince = new Date();
+    this.#events.peerUp(peer);
+  }
+
+  #peerDown(buf: Uint8Array, p: number, end: number): void {
+    need(p, end, PER_PEER_HEADER_LENGTH, 'per-peer header');
+    const down = parsePeerDown(buf, p + PER_PEER_HEADER_LENGTH, end);
+    const peer = this.#peer(buf, p, false);
+    if (peer === undefined) return;
+    this.#clearPeer(peer);
+    peer.up = false;
+    this.router.peers.delete(peer.key);
+    this.#lastPeer = undefined;
+    this.#events.peerDown(peer, down);
+  }
+
+  #statistics(buf: Uint8Array, p: number, end: number): void {
+    need(p, end, PER_PEER_HEADER_LENGTH, 'per-peer header');
+    const stats = parseStatistics(buf, p + PER_PEER_HEADER_LENGTH, end);
+    const peer = this.#peer(buf, p, false);
+    if (peer === undefined) return;
+    peer.statistics = stats;
+    this.#events.statistics(peer);
+  }
+
+  /** Removes all of a peer's routes, reporting each. */
+  #clearPeer(peer: PeerState): void {
+    const sink = this.#sink;
+    const counters = this.router.counters;
+    for (const stage of POLICY_STAGES) {
+      const table = peer.tables[stage];
+      if (table === undefined || table.size === 0) continue;
+      counters.routesRemoved += table.size;
+      if (sink !== undefined) {
+        table.forEach((f, w0, w1, w2, w3, l, id, value) =>
+          sink.routeRemoved(peer, stage, f, w0, w1, w2, w3, l, id, unpackOrigin(value), unpackKind(value)),
+        );
+      }
+      table.clear();
+    }
+  }
+}
