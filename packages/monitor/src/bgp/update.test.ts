@@ -115,12 +115,12 @@ describe('IPv4 UPDATE', () => {
     expect(parse(message)).toEqual(['A 192.0.2.0/24 9']);
   });
 
-  it('treats an announcement without AS_PATH as a withdrawal (RFC 7606)', () => {
+  it('reads an announcement without AS_PATH as an empty path and counts it', () => {
     const { parser: p, sink } = parser();
     const message = update({ attributes: base, nlri: nlri(['192.0.2.0/24']) });
     p.parseMessage(Buffer.from(message), 0, message.length);
-    expect(sink.events).toEqual(['W 192.0.2.0/24']);
-    expect(p.treatedAsWithdraw).toBe(1);
+    expect(sink.events).toEqual(['A 192.0.2.0/24 local']);
+    expect(p.missingAsPath).toBe(1);
   });
 
   it('uses the first of two AS_PATH attributes (RFC 7606 section 3g)', () => {

@@ -148,8 +148,8 @@ export class UpdateParser {
   otherFamilies = 0;
   /** AS4_PATH attributes that were malformed and so ignored (RFC 7606 attribute discard). */
   discardedAs4Paths = 0;
-  /** UPDATEs announcing routes without an AS_PATH, treated as withdrawals (RFC 7606). */
-  treatedAsWithdraw = 0;
+  /** UPDATEs announcing routes without an AS_PATH attribute (read as an empty path). */
+  missingAsPath = 0;
 
   readonly #sink: UpdateSink;
 
@@ -265,17 +265,21 @@ export class UpdateParser {
     }
 
     const announces = attributesEnd < end || (reachFamily !== 0 && reachNlri < this.#mpReachEnd);
-    const withdrawAnnounced = announces && this.#asPathStart < 0;
-    if (announces && !withdrawAnnounced) this.#computeOrigin(buf);
-    if (withdrawAnnounced) this.treatedAsWithdraw++;
+    if (announces) {
+      // RFC 4271 makes AS_PATH mandatory and RFC 7606 has a speaker treat its absence as a
+      // withdrawal, but a monitor reports what the router holds: GoBGP's BMP Loc-RIB sends
+      // locally originated routes without AS_PATH. Absent reads as empty (origin Local).
+      if (this.#asPathStart < 0) this.missingAsPath++;
+      this.#computeOrigin(buf);
+    }
 
     // Everything is checked: emit, withdrawals first.
     this.#emitV4(buf, withdrawnStart, withdrawnEnd, false);
     if (unreachFamily === 4) this.#emitV4(buf, unreachNlri, this.#mpUnreachEnd, false);
     else if (unreachFamily === 6) this.#emitV6(buf, unreachNlri, this.#mpUnreachEnd, false);
-    this.#emitV4(buf, attributesEnd, end, !withdrawAnnounced);
-    if (reachFamily === 4) this.#emitV4(buf, reachNlri, this.#mpReachEnd, !withdrawAnnounced);
-    else if (reachFamily === 6) this.#emitV6(buf, reachNlri, this.#mpReachEnd, !withdrawAnnounced);
+    this.#emitV4(buf, attributesEnd, end, true);
+    if (reachFamily === 4) this.#emitV4(buf, reachNlri, this.#mpReachEnd, true);
+    else if (reachFamily === 6) this.#emitV6(buf, reachNlri, this.#mpReachEnd, true);
   }
 
   /**

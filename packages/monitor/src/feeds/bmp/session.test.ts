@@ -256,6 +256,42 @@ describe('BmpSession', () => {
     ]);
   });
 
+  it('falls back to the other ADD-PATH encoding per stage when the negotiated one does not parse', () => {
+    const { s, sink } = session();
+    // As GoBGP 3.10 does: ADD-PATH negotiated, path ids pre-policy, none post-policy / Loc-RIB.
+    push(s, up(peerA, [capAddPath([[1, 1, 1]])], [capAddPath([[1, 1, 2]])]));
+    push(
+      s,
+      routeMonitoring(
+        { ...peerA, flags: PRE },
+        update({ attributes: attrs(5), nlri: nlri(['192.0.2.0/24'], [1]) }),
+      ),
+      routeMonitoring({ ...peerA, flags: POST }, announce(['192.0.2.0/24'], 5)),
+      routeMonitoring({ ...peerA, flags: POST }, announce(['198.51.100.0/24'], 6)),
+      routeMonitoring({ ...peerA, flags: PRE }, update({ withdrawn: nlri(['192.0.2.0/24'], [1]) })),
+    );
+    expect(sink.events).toEqual([
+      '+ 192.0.2.1 pre-policy 192.0.2.0/24 id=1 5',
+      '+ 192.0.2.1 post-policy 192.0.2.0/24 5',
+      '+ 192.0.2.1 post-policy 198.51.100.0/24 6',
+      '- 192.0.2.1 pre-policy 192.0.2.0/24 id=1 5',
+    ]);
+    // Learned once for the post-policy stage, not per message.
+    expect(s.router.counters.addPathCorrections).toBe(1);
+  });
+
+  it('records a Loc-RIB route without AS_PATH (locally originated, as GoBGP sends it) with a local origin', () => {
+    const { s, sink } = session();
+    push(
+      s,
+      routeMonitoring(
+        { type: 3, address: '0.0.0.0', asn: 64500 },
+        update({ attributes: [...origin(), ...nextHop()], nlri: nlri(['203.0.113.0/24']) }),
+      ),
+    );
+    expect(sink.events).toEqual(['+ 0.0.0.0 loc-rib 203.0.113.0/24 local']);
+  });
+
   it('removes all of a peer’s routes on Peer Down and keeps the other peers', () => {
     const { s, sink, rec } = session();
     push(

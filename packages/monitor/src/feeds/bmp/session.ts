@@ -40,6 +40,8 @@ const peerTypeNames: readonly BmpPeerTypeName[] = ['global', 'rd', 'local', 'loc
 /** ADD-PATH bits per stage: which families carry path ids. */
 const ADD_PATH_V4 = 1;
 const ADD_PATH_V6 = 2;
+/** BGP faults that a wrong ADD-PATH assumption causes. */
+const NLRI_PARTS = new Set(['withdrawn', 'nlri', 'mp_reach', 'mp_unreach']);
 
 export class PeerState implements BmpPeer {
   readonly router: RouterState;
@@ -139,6 +141,7 @@ export class RouterState implements BmpRouter {
     routesAdded: 0,
     routesRemoved: 0,
     routeMonitoringWithoutPeerUp: 0,
+    addPathCorrections: 0,
   };
 
   constructor(address: string, port: number) {
@@ -359,17 +362,50 @@ export class BmpSession {
     const parser = this.#parser;
     // The A flag marks a 2-byte AS_PATH; Loc-RIB has no A flag and is always 4-byte.
     parser.as4 = peerType === BmpPeerType.LocRib || (flags & PeerFlag.A) === 0;
-    const addPath = peer.addPath[stage];
-    parser.addPathV4 = (addPath & ADD_PATH_V4) !== 0;
-    parser.addPathV6 = (addPath & ADD_PATH_V6) !== 0;
     const writer = this.#writer;
     writer.peer = peer;
     writer.stage = stage;
     writer.table = peer.table(stage);
-    const bgpType = parser.parseMessage(buf, p + PER_PEER_HEADER_LENGTH, end);
+    const bodyStart = p + PER_PEER_HEADER_LENGTH;
+    const expected = peer.addPath[stage];
+    let bgpType: number;
+    try {
+      bgpType = this.#parseUpdate(buf, bodyStart, end, expected);
+    } catch (error) {
+      // Routers disagree on whether path ids survive policy: GoBGP 3.10 negotiates
+      // ADD-PATH in Peer Up and sends pre-policy routes with path ids, but post-policy and
+      // Loc-RIB routes without. When the NLRI do not parse as negotiated, try the other
+      // encodings (nothing was emitted: a message is checked whole first) and keep the
+      // one that works for this peer and stage.
+      if (!(error instanceof BgpError) || !NLRI_PARTS.has(error.part)) throw error;
+      bgpType = -1;
+      for (const bits of [
+        expected ^ ADD_PATH_V4,
+        expected ^ ADD_PATH_V6,
+        expected ^ (ADD_PATH_V4 | ADD_PATH_V6),
+      ]) {
+        try {
+          bgpType = this.#parseUpdate(buf, bodyStart, end, bits);
+        } catch (retry) {
+          if (retry instanceof BgpError) continue;
+          throw retry;
+        }
+        peer.addPath[stage] = bits;
+        this.router.counters.addPathCorrections++;
+        break;
+      }
+      if (bgpType === -1) throw error;
+    }
     if (bgpType !== BgpMessageType.Update) {
       throw new BodyError(`Route Monitoring carries a BGP message of type ${bgpType}, not an UPDATE`);
     }
+  }
+
+  #parseUpdate(buf: Uint8Array, start: number, end: number, addPath: number): number {
+    const parser = this.#parser;
+    parser.addPathV4 = (addPath & ADD_PATH_V4) !== 0;
+    parser.addPathV6 = (addPath & ADD_PATH_V6) !== 0;
+    return parser.parseMessage(buf, start, end);
   }
 
   #peerUp(buf: Uint8Array, p: number, end: number): void {

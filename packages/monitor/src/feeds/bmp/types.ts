@@ -75,6 +75,11 @@ export interface BmpRouterCounters {
   readonly routesRemoved: number;
   /** Route Monitoring for a peer without a Peer Up (GoBGP sends Loc-RIB this way). */
   readonly routeMonitoringWithoutPeerUp: number;
+  /**
+   * Route Monitoring messages whose NLRI parsed only with the other ADD-PATH encoding
+   * than the Peer Up negotiated (the session then keeps that encoding for the stage).
+   */
+  readonly addPathCorrections: number;
 }
 
 export interface BmpRouter {
