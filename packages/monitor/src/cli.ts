@@ -12,6 +12,10 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'sync from an RTR cache and print its VRPs (--watch: and every change)',
     load: async () => (await import('./commands/rtr-dump.js')).rtrDumpCommand,
   },
+  monitor: {
+    summary: 'serve the RPKI state of your routes: Prometheus metrics, API, status page, alerts',
+    load: async () => (await import('./commands/monitor.js')).monitorCommand,
+  },
   mrt: {
     summary: 'print the routes of an MRT dump (RIB or updates; gzip, bzip2)',
     load: async () => (await import('./commands/mrt.js')).mrtCommand,

@@ -1,0 +1,429 @@
+// `rovkit monitor` configuration: a JSON file (--config FILE) whose keys are the long flag
+// names, and flags (node:util parseArgs), flags winning. Every error names the file (or
+// "command line"), the line where there is one, and the reason.
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
+import { ConfigError } from './errors.js';
+import { DEFAULT_PORT } from './http/server.js';
+import type { LogLevel } from './log.js';
+
+export interface MonitorConfig {
+  vrps: string[];
+  rtr: string[];
+  rtrTls: boolean;
+  rtrTlsCa: string | undefined;
+  rtrTlsCert: string | undefined;
+  rtrTlsKey: string | undefined;
+  rtrTlsServername: string | undefined;
+  rtrTlsInsecure: boolean;
+  rtrVersion: 0 | 1 | 2;
+  rtrStateFile: string | undefined;
+  routes: string[];
+  mrt: string[];
+  mrtGroup: string;
+  bind: string;
+  port: number;
+  /** ms */
+  reloadInterval: number;
+  webhook: URL | undefined;
+  /** ms */
+  alertSuppress: number;
+  /** ms */
+  vrpStaleAfter: number;
+  vrpWithdrawalAlert: number;
+  routeAlertsPerUpdate: number;
+  routeSeries: boolean;
+  routeSeriesLimit: number;
+  /** ms */
+  addressSpaceDelay: number;
+  logLevel: LogLevel;
+  /** Which inputs came from the bundled sample data (for the start banner). */
+  bundled: { vrps: boolean; routes: boolean };
+}
+
+type Kind = 'string' | 'strings' | 'boolean' | 'number';
+
+interface OptionSpec {
+  readonly kind: Kind;
+  readonly arg?: string;
+  readonly help: string;
+  /** Seconds given, ms kept (for number options that are durations). */
+  readonly seconds?: boolean;
+  readonly min?: number;
+  readonly max?: number;
+  readonly integer?: boolean;
+  /** The value is a file path (resolved against the config file's folder there). */
+  readonly path?: boolean;
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** Bundled sample data: the complete AFRINIC trust anchor and a few African operators' routes. */
+export const BUNDLED_VRPS = resolve(here, '../data/ripe-archive-afrinic-20240101.routinator.json.gz');
+export const BUNDLED_ROUTES = resolve(here, '../data/routes-afrinic-ipv6.txt');
+
+export const OPTIONS = {
+  vrps: {
+    kind: 'strings',
+    arg: 'FILE',
+    path: true,
+    help: 'VRP file: rpki-client or Routinator JSON or CSV, gzipped or not; reloaded when it changes (repeatable)',
+  },
+  rtr: { kind: 'strings', arg: 'HOST:PORT', help: 'RTR cache, in order of preference (repeatable)' },
+  'rtr-tls': { kind: 'boolean', help: 'speak RTR over TLS (RFC 6810 7.2; default port 324)' },
+  'rtr-tls-ca': {
+    kind: 'string',
+    arg: 'FILE',
+    path: true,
+    help: 'PEM CA certificate(s) to trust (default: system store)',
+  },
+  'rtr-tls-cert': { kind: 'string', arg: 'FILE', path: true, help: 'PEM client certificate' },
+  'rtr-tls-key': { kind: 'string', arg: 'FILE', path: true, help: 'PEM client key' },
+  'rtr-tls-servername': {
+    kind: 'string',
+    arg: 'NAME',
+    help: 'name the cache certificate must carry (default: the host)',
+  },
+  'rtr-tls-insecure': { kind: 'boolean', help: 'accept any cache certificate (testing only)' },
+  'rtr-version': {
+    kind: 'number',
+    arg: 'N',
+    integer: true,
+    min: 0,
+    max: 2,
+    help: 'highest RTR version to speak (default 2)',
+  },
+  'rtr-state-file': {
+    kind: 'string',
+    arg: 'FILE',
+    path: true,
+    help: 'keep the RTR session and data here, to resume with a Serial Query after a restart',
+  },
+  routes: {
+    kind: 'strings',
+    arg: 'FILE',
+    path: true,
+    help: 'route list: "prefix origin [group [description]]" lines, or BGPalerter prefixes.yml / JSON; reloaded when it changes (repeatable)',
+  },
+  mrt: {
+    kind: 'strings',
+    arg: 'FILE',
+    path: true,
+    help: 'MRT dump (RIB or updates; gz, bz2) whose announcements are routes (repeatable)',
+  },
+  'mrt-group': { kind: 'string', arg: 'NAME', help: 'group of the routes from --mrt (default mrt)' },
+  bind: {
+    kind: 'string',
+    arg: 'ADDRESS',
+    help: 'address the HTTP server binds to (default 0.0.0.0, all IPv4 interfaces, as Prometheus exporters do)',
+  },
+  port: {
+    kind: 'number',
+    arg: 'PORT',
+    integer: true,
+    min: 0,
+    max: 65535,
+    help: `HTTP port (default ${DEFAULT_PORT}; 0 picks a free one)`,
+  },
+  'reload-interval': {
+    kind: 'number',
+    arg: 'SECONDS',
+    seconds: true,
+    min: 0.05,
+    help: 'how often VRP and route files are checked for changes (default 2)',
+  },
+  webhook: { kind: 'string', arg: 'URL', help: 'POST every alert as JSON to this http(s) URL' },
+  'alert-suppress': {
+    kind: 'number',
+    arg: 'SECONDS',
+    seconds: true,
+    min: 0,
+    help: 'do not repeat the same alert within this time (default 3600)',
+  },
+  'vrp-stale-after': {
+    kind: 'number',
+    arg: 'SECONDS',
+    seconds: true,
+    min: 1,
+    help: 'alert when a VRP source has not updated for this long (default 7200)',
+  },
+  'vrp-withdrawal-alert': {
+    kind: 'number',
+    arg: 'N',
+    integer: true,
+    min: 1,
+    help: 'alert when one VRP update withdraws more than N VRPs (default 1000)',
+  },
+  'route-alerts-per-update': {
+    kind: 'number',
+    arg: 'N',
+    integer: true,
+    min: 0,
+    help: 'route state changes alerted one by one per VRP update; beyond that one summary alert (default 100)',
+  },
+  'route-series': {
+    kind: 'boolean',
+    help: 'export rovkit_route_state{prefix,origin,group} per route (opt-in)',
+  },
+  'route-series-limit': {
+    kind: 'number',
+    arg: 'N',
+    integer: true,
+    min: 0,
+    help: 'at most N rovkit_route_state series, Invalid routes first (default 1000)',
+  },
+  'address-space-delay': {
+    kind: 'number',
+    arg: 'SECONDS',
+    seconds: true,
+    min: 0,
+    help: 'recompute rovkit_address_space this long after changes (default 1)',
+  },
+  'log-level': { kind: 'string', arg: 'LEVEL', help: 'debug, info, warn or error (default info)' },
+} as const satisfies Record<string, OptionSpec>;
+
+export type OptionName = keyof typeof OPTIONS;
+
+export const HELP = `usage: rovkit monitor [--config FILE] [options]
+
+Watches the RPKI validation state (Valid, Invalid, NotFound) of your routes and your
+customers' routes, and serves it as Prometheus metrics, a JSON API and a status page,
+with alerts as JSON log lines on stdout and an optional webhook.
+
+With no VRP source it uses the bundled AFRINIC trust anchor snapshot (2024-01-01), and
+with no route source the bundled routes of a few African operators, so that
+\`rovkit monitor\` alone shows a working setup. Against a live cache:
+
+  rovkit monitor --rtr rtr.example.net:323 --routes /etc/rovkit/prefixes.yml
+
+HTTP (one port, default ${DEFAULT_PORT}):
+  /                                  status page: counts, Invalid routes, feed health
+  /metrics                           Prometheus metrics (rovkit_*)
+  /healthz, /readyz                  liveness; readiness (after the first full VRP set)
+  /api/v1/validity/AS<asn>/<prefix>  Routinator's validity API (GET; POST /api/v1/validity
+                                     with {"routes": [{"asn", "prefix"}]} for a batch)
+  /api/v1/routes?state=&group=&afi=&limit=
+                                     your routes with state, reason, explanation, last change
+
+options:
+  --config FILE                      JSON file whose keys are the long option names below
+                                     ({"rtr": ["host:323"], "port": 9324, ...}); flags win;
+                                     relative paths in it are relative to its folder
+${Object.entries(OPTIONS)
+  .map(([name, spec]) => {
+    const left = `  --${name}${'arg' in spec ? ` ${spec.arg}` : ''}`;
+    return left.length < 37 ? `${left.padEnd(37)}${spec.help}` : `${left}\n${' '.repeat(37)}${spec.help}`;
+  })
+  .join('\n')}
+  -h, --help                         this text
+
+Route groups: each route belongs to one group ("own" unless the route list names
+another, e.g. customer:acme); metrics carry it in the \`group\` label.
+
+Exit status: 0 after SIGINT/SIGTERM; 1 when it cannot start (bad config, bad route or
+VRP file, port in use: the error names the file, line and reason); 2 for wrong flags.
+`;
+
+/** Where a value came from, for error messages. */
+interface Origin {
+  readonly file: string;
+  readonly line: number | undefined;
+}
+
+type Raw = Partial<Record<OptionName, string | string[] | boolean | number>>;
+
+/** Reads flags (and the config file they name) into a checked configuration. */
+export function loadConfig(argv: string[]): MonitorConfig | 'help' {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: false,
+      strict: true,
+      options: {
+        config: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+        ...Object.fromEntries(
+          Object.entries(OPTIONS).map(([name, spec]) => [
+            name,
+            spec.kind === 'boolean'
+              ? { type: 'boolean' as const }
+              : { type: 'string' as const, multiple: spec.kind === 'strings' },
+          ]),
+        ),
+      },
+    });
+  } catch (error) {
+    throw new ConfigError('command line', undefined, (error as Error).message, { cause: error });
+  }
+  const values = parsed.values as Record<string, string | string[] | boolean | undefined>;
+  if (values.help === true) return 'help';
+  const merged: Raw = {};
+  const origins = new Map<OptionName, Origin>();
+  if (typeof values.config === 'string') {
+    const file = values.config;
+    for (const [name, { value, line }] of readConfigFile(file)) {
+      merged[name] = value;
+      origins.set(name, { file, line });
+    }
+  }
+  for (const name of Object.keys(OPTIONS) as OptionName[]) {
+    const v = values[name];
+    if (v === undefined) continue;
+    merged[name] = v;
+    origins.set(name, { file: 'command line', line: undefined });
+  }
+  return checkConfig(merged, origins);
+}
+
+function readConfigFile(
+  file: string,
+): Map<OptionName, { value: string | string[] | boolean | number; line: number }> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError(file, undefined, `cannot read: ${(error as Error).message}`, { cause: error });
+  }
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const first = doc.errors[0];
+  if (first !== undefined) {
+    const line = first.linePos?.[0]?.line ?? lines.linePos(first.pos[0]).line;
+    throw new ConfigError(file, line, `not valid JSON: ${first.message.split('\n')[0]}`, { cause: first });
+  }
+  const lineOf = (node: unknown): number => {
+    const range = (node as Node | null)?.range;
+    return range === undefined || range === null ? 1 : lines.linePos(range[0]).line;
+  };
+  const root = doc.contents;
+  if (!isMap(root)) throw new ConfigError(file, lineOf(root), 'expected a JSON object of options');
+  const base = dirname(resolve(file));
+  const out = new Map<OptionName, { value: string | string[] | boolean | number; line: number }>();
+  for (const pair of root.items) {
+    const key = isScalar(pair.key) ? pair.key.value : undefined;
+    const line = lineOf(pair.key);
+    if (typeof key !== 'string' || !(key in OPTIONS))
+      throw new ConfigError(file, line, `unknown option ${JSON.stringify(key)} (see rovkit monitor --help)`);
+    const name = key as OptionName;
+    const spec: OptionSpec = OPTIONS[name];
+    const node = pair.value;
+    const resolvePath = (v: string): string => ('path' in spec && spec.path === true ? resolve(base, v) : v);
+    if (spec.kind === 'strings') {
+      const items = isSeq(node) ? node.items : [node];
+      const list: string[] = [];
+      for (const item of items) {
+        const v = isScalar(item) ? item.value : undefined;
+        if (typeof v !== 'string' || v === '')
+          throw new ConfigError(file, lineOf(item), `"${name}" takes a string or a list of strings`);
+        list.push(resolvePath(v));
+      }
+      out.set(name, { value: list, line });
+    } else {
+      const v = isScalar(node) ? node.value : undefined;
+      if (spec.kind === 'boolean' && typeof v !== 'boolean')
+        throw new ConfigError(file, line, `"${name}" takes true or false, not ${JSON.stringify(v ?? null)}`);
+      if (spec.kind === 'number' && typeof v !== 'number')
+        throw new ConfigError(file, line, `"${name}" takes a number, not ${JSON.stringify(v ?? null)}`);
+      if (spec.kind === 'string' && (typeof v !== 'string' || v === ''))
+        throw new ConfigError(file, line, `"${name}" takes a string, not ${JSON.stringify(v ?? null)}`);
+      out.set(name, { value: typeof v === 'string' ? resolvePath(v) : (v as boolean | number), line });
+    }
+  }
+  return out;
+}
+
+function checkConfig(raw: Raw, origins: Map<OptionName, Origin>): MonitorConfig {
+  const fail = (name: OptionName, reason: string): never => {
+    const o = origins.get(name) ?? { file: 'command line', line: undefined };
+    throw new ConfigError(
+      o.file,
+      o.line,
+      `${o.file === 'command line' ? `--${name}` : `"${name}"`} ${reason}`,
+    );
+  };
+  const num = (name: OptionName, fallback: number): number => {
+    const spec: OptionSpec = OPTIONS[name];
+    const v = raw[name];
+    if (v === undefined) return spec.seconds === true ? fallback * 1000 : fallback;
+    const n = typeof v === 'number' ? v : typeof v === 'string' && /^\d+(\.\d+)?$/.test(v) ? Number(v) : NaN;
+    if (!Number.isFinite(n)) fail(name, `takes a number, not ${JSON.stringify(v)}`);
+    if (spec.integer === true && !Number.isInteger(n)) fail(name, `takes an integer, not ${n}`);
+    if (spec.min !== undefined && n < spec.min) fail(name, `must be at least ${spec.min}, not ${n}`);
+    if (spec.max !== undefined && n > spec.max) fail(name, `must be at most ${spec.max}, not ${n}`);
+    return spec.seconds === true ? Math.round(n * 1000) : n;
+  };
+  const str = (name: OptionName): string | undefined => raw[name] as string | undefined;
+  const strs = (name: OptionName): string[] => (raw[name] as string[] | undefined) ?? [];
+  const bool = (name: OptionName): boolean => raw[name] === true;
+
+  let webhook: URL | undefined;
+  const hook = str('webhook');
+  if (hook !== undefined) {
+    try {
+      webhook = new URL(hook);
+    } catch {
+      fail('webhook', `is not a URL: "${hook}"`);
+    }
+    if (webhook!.protocol !== 'http:' && webhook!.protocol !== 'https:')
+      fail('webhook', `must be an http:// or https:// URL, not "${hook}"`);
+  }
+  const logLevel = str('log-level') ?? 'info';
+  if (!['debug', 'info', 'warn', 'error'].includes(logLevel))
+    fail('log-level', `must be debug, info, warn or error, not "${logLevel}"`);
+  const rtr = strs('rtr');
+  for (const cache of rtr)
+    if (!/^(\[[0-9a-fA-F:.]+\]|[^:\s]+)(:\d{1,5})?$/.test(cache) && !/^[0-9a-fA-F:]+$/.test(cache))
+      fail('rtr', `expects HOST:PORT, not "${cache}"`);
+  const tlsOnly = [
+    'rtr-tls-ca',
+    'rtr-tls-cert',
+    'rtr-tls-key',
+    'rtr-tls-servername',
+    'rtr-tls-insecure',
+  ] as const;
+  if (!bool('rtr-tls'))
+    for (const name of tlsOnly) if (raw[name] !== undefined) fail(name, 'needs --rtr-tls');
+  if ((raw['rtr-tls-cert'] === undefined) !== (raw['rtr-tls-key'] === undefined))
+    fail(
+      raw['rtr-tls-cert'] === undefined ? 'rtr-tls-key' : 'rtr-tls-cert',
+      'needs both --rtr-tls-cert and --rtr-tls-key',
+    );
+  const vrps = strs('vrps');
+  const routes = strs('routes');
+  const mrt = strs('mrt');
+  const bundledVrps = vrps.length === 0 && rtr.length === 0;
+  const bundledRoutes = routes.length === 0 && mrt.length === 0;
+  const mrtGroup = str('mrt-group') ?? 'mrt';
+  if (/\s/.test(mrtGroup) || mrtGroup === '') fail('mrt-group', `must be one word, not "${mrtGroup}"`);
+  return {
+    vrps: bundledVrps ? [BUNDLED_VRPS] : vrps,
+    rtr,
+    rtrTls: bool('rtr-tls'),
+    rtrTlsCa: str('rtr-tls-ca'),
+    rtrTlsCert: str('rtr-tls-cert'),
+    rtrTlsKey: str('rtr-tls-key'),
+    rtrTlsServername: str('rtr-tls-servername'),
+    rtrTlsInsecure: bool('rtr-tls-insecure'),
+    rtrVersion: num('rtr-version', 2) as 0 | 1 | 2,
+    rtrStateFile: str('rtr-state-file'),
+    routes: bundledRoutes ? [BUNDLED_ROUTES] : routes,
+    mrt,
+    mrtGroup,
+    bind: str('bind') ?? '0.0.0.0',
+    port: num('port', DEFAULT_PORT),
+    reloadInterval: num('reload-interval', 2),
+    webhook,
+    alertSuppress: num('alert-suppress', 3600),
+    vrpStaleAfter: num('vrp-stale-after', 7200),
+    vrpWithdrawalAlert: num('vrp-withdrawal-alert', 1000),
+    routeAlertsPerUpdate: num('route-alerts-per-update', 100),
+    routeSeries: bool('route-series'),
+    routeSeriesLimit: num('route-series-limit', 1000),
+    addressSpaceDelay: num('address-space-delay', 1),
+    logLevel: logLevel as LogLevel,
+    bundled: { vrps: bundledVrps, routes: bundledRoutes },
+  };
+}

@@ -1,0 +1,240 @@
+// Prometheus metrics (prom-client, an own Registry, prefix rovkit_). Every value is read
+// at scrape time from counts the engine keeps current, so a scrape costs the same with
+// 90 routes or 1.25 million; only the address space is computed off the scrape, after
+// changes (debounced, see Monitor). Every state/reason/afi/group combination is exported
+// with an explicit zero, so that queries and alert rules see 0 rather than "no data".
+import { Counter, Gauge, Registry } from 'prom-client';
+import { AFIS, STATE_OF_CODE, STATES, type Engine } from './engine/engine.js';
+import { CACHE_STATES, type RtrCacheStatus } from './sources/rtr-source.js';
+
+/** The labels of rovkit_routes per ValidationCode (0 NotFound, 1 Valid, 2 InvalidAs, 3 InvalidLength). */
+const ROUTE_LABELS = [
+  { state: 'not_found', reason: 'none' },
+  { state: 'valid', reason: 'none' },
+  { state: 'invalid', reason: 'as' },
+  { state: 'invalid', reason: 'length' },
+] as const;
+
+/** rovkit_route_state values: 1 valid, 0 not found, -1 invalid (as), -2 invalid (length). */
+const ROUTE_STATE_VALUE = [0, 1, -1, -2] as const;
+
+export interface MetricsSources {
+  readonly engine: Engine;
+  /** Address space per (group, afi, state) as Engine.addressSpace() returns it, last computed. */
+  addressSpace(): Float64Array;
+  /** RTR caches, in preference order. */
+  rtrCaches(): readonly RtrCacheStatus[];
+}
+
+export interface MetricsOptions {
+  readonly version: string;
+  /** Export rovkit_route_state per route, at most `routeSeriesLimit` series. */
+  readonly routeSeries?: boolean;
+  readonly routeSeriesLimit?: number;
+  /** Called once when the per-route series hit the limit. */
+  readonly onRouteSeriesCapped?: (routes: number, limit: number) => void;
+}
+
+export function createMetrics(sources: MetricsSources, options: MetricsOptions): Registry {
+  const registry = new Registry();
+  const { engine } = sources;
+  const store = engine.store;
+
+  new Gauge({
+    name: 'rovkit_routes',
+    help: 'Routes by RPKI validation state (valid, invalid, not_found), reason for invalid (as, length), address family and group.',
+    labelNames: ['state', 'reason', 'afi', 'group'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const counts = engine.counts;
+      for (let g = 0; g < store.groups.length; g++)
+        for (let a = 0; a < 2; a++)
+          for (let code = 0; code < 4; code++)
+            this.set(
+              { ...ROUTE_LABELS[code]!, afi: AFIS[a]!, group: store.groups[g]! },
+              counts[(g * 2 + a) * 4 + code]!,
+            );
+    },
+  });
+
+  new Gauge({
+    name: 'rovkit_address_space',
+    help: 'Address space of the routes by validation state, address family and group, overlaps counted once, in /24 units for IPv4 and /48 units for IPv6.',
+    labelNames: ['state', 'afi', 'group'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const space = sources.addressSpace();
+      for (let g = 0; g < store.groups.length; g++)
+        for (let a = 0; a < 2; a++)
+          for (let s = 0; s < 3; s++)
+            this.set(
+              { state: STATES[s]!, afi: AFIS[a]!, group: store.groups[g]! },
+              space[(g * 2 + a) * 3 + s] ?? 0,
+            );
+    },
+  });
+
+  new Gauge({
+    name: 'rovkit_vrps',
+    help: 'VRPs held per source and address family.',
+    labelNames: ['afi', 'source'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const s of engine.vrpSources) {
+        this.set({ afi: 'ipv4', source: s.name }, s.v4);
+        this.set({ afi: 'ipv6', source: s.name }, s.v6);
+      }
+    },
+  });
+
+  new Gauge({
+    name: 'rovkit_vrp_source_last_update_timestamp_seconds',
+    help: 'Unix time of the last VRP update of each source (file reloaded, RTR End of Data); 0 before the first.',
+    labelNames: ['source'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const s of engine.vrpSources) this.set({ source: s.name }, (s.lastUpdate ?? 0) / 1000);
+    },
+  });
+
+  new Counter({
+    name: 'rovkit_vrp_changes_total',
+    help: 'VRPs announced and withdrawn per source since start (the first full set counts as announced).',
+    labelNames: ['source', 'op'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const s of engine.vrpSources) {
+        this.inc({ source: s.name, op: 'announce' }, s.announced);
+        this.inc({ source: s.name, op: 'withdraw' }, s.withdrawn);
+      }
+    },
+  });
+
+  const caches = (): readonly RtrCacheStatus[] => sources.rtrCaches();
+  new Gauge({
+    name: 'rovkit_rtr_up',
+    help: 'Whether the RTR session with the cache is established and in sync (1) or not (0).',
+    labelNames: ['cache'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const c of caches())
+        this.set({ cache: c.name }, c.state === 'synced' || c.state === 'syncing' ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'rovkit_rtr_state',
+    help: 'State of each RTR cache: 1 for the current state, 0 for the others.',
+    labelNames: ['cache', 'state'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const c of caches())
+        for (const s of CACHE_STATES) this.set({ cache: c.name, state: s }, c.state === s ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'rovkit_rtr_serial',
+    help: 'Serial number of the data last synced from each RTR cache (0 before the first sync).',
+    labelNames: ['cache'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const c of caches()) this.set({ cache: c.name }, c.serial ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'rovkit_rtr_version',
+    help: 'RTR protocol version of the last session with each cache (0 before the first sync; versions 0 to 2).',
+    labelNames: ['cache'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const c of caches()) this.set({ cache: c.name }, c.version ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'rovkit_rtr_last_sync_timestamp_seconds',
+    help: 'Unix time of the last End of Data from each RTR cache (0 before the first).',
+    labelNames: ['cache'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const c of caches()) this.set({ cache: c.name }, (c.lastSync ?? 0) / 1000);
+    },
+  });
+  new Counter({
+    name: 'rovkit_rtr_state_changes_total',
+    help: 'State changes of each RTR cache since start.',
+    labelNames: ['cache'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const c of caches()) this.inc({ cache: c.name }, c.stateChanges);
+    },
+  });
+
+  new Counter({
+    name: 'rovkit_route_state_changes_total',
+    help: 'Routes that changed validation state because the VRPs changed, by old and new state.',
+    labelNames: ['from', 'to'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (let f = 0; f < 3; f++)
+        for (let t = 0; t < 3; t++)
+          if (f !== t) this.inc({ from: STATES[f]!, to: STATES[t]! }, engine.stateChanges[f * 3 + t]!);
+    },
+  });
+
+  const build = new Gauge({
+    name: 'rovkit_build_info',
+    help: 'rovkit version and Node.js version; always 1.',
+    labelNames: ['version', 'nodejs'],
+    registers: [registry],
+  });
+  build.set({ version: options.version, nodejs: process.versions.node }, 1);
+
+  if (options.routeSeries === true) {
+    const limit = options.routeSeriesLimit ?? 1000;
+    let warned = false;
+    new Gauge({
+      name: 'rovkit_route_state',
+      help: 'Validation state per route: 1 valid, 0 not found, -1 invalid (as), -2 invalid (length). Opt-in, capped in series.',
+      labelNames: ['prefix', 'origin', 'group'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        let n = 0;
+        // Invalid routes first, so that a cap drops the least interesting series.
+        for (const wantInvalid of [true, false]) {
+          for (let id = 0; id < store.used && n < limit; id++) {
+            if (store.sources[id] === 0) continue;
+            const code = store.state[id]!;
+            if ((STATE_OF_CODE[code] === 1) !== wantInvalid) continue;
+            const origin = store.originValue(id);
+            this.set(
+              {
+                prefix: store.prefixText(id),
+                origin: origin === 'none' ? 'none' : `AS${origin}`,
+                group: store.groups[store.group[id]!]!,
+              },
+              ROUTE_STATE_VALUE[code as 0 | 1 | 2 | 3],
+            );
+            n++;
+          }
+        }
+        if (n >= limit && store.size > limit && !warned) {
+          warned = true;
+          options.onRouteSeriesCapped?.(store.size, limit);
+        }
+      },
+    });
+  }
+  return registry;
+}

@@ -1,0 +1,70 @@
+// Watching a file for changes by polling its stat (fs.watchFile): unlike fs.watch it
+// survives the file being replaced by a rename, which is how rpki-client, Routinator and
+// config management tools write their output. A change is acted on once the file has
+// stopped changing for `settleMs`, so that a file caught half-written is not read.
+import { unwatchFile, watchFile, type Stats } from 'node:fs';
+
+export interface FileWatchOptions {
+  /** ms between stat polls. */
+  readonly intervalMs: number;
+  /** ms without a further change before onChange runs (default: intervalMs). */
+  readonly settleMs?: number;
+}
+
+export class FileWatch {
+  readonly #file: string;
+  readonly #options: FileWatchOptions;
+  readonly #onChange: () => Promise<void>;
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<void> | undefined;
+  #again = false;
+  #watching = false;
+
+  constructor(file: string, options: FileWatchOptions, onChange: () => Promise<void>) {
+    this.#file = file;
+    this.#options = options;
+    this.#onChange = onChange;
+  }
+
+  start(): void {
+    if (this.#watching) return;
+    this.#watching = true;
+    watchFile(this.#file, { interval: this.#options.intervalMs, persistent: false }, this.#listener);
+  }
+
+  async stop(): Promise<void> {
+    this.#watching = false;
+    unwatchFile(this.#file, this.#listener);
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    await this.#running;
+  }
+
+  readonly #listener = (current: Stats, previous: Stats): void => {
+    if (
+      current.mtimeMs === previous.mtimeMs &&
+      current.size === previous.size &&
+      current.ino === previous.ino
+    )
+      return;
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => this.#fire(), this.#options.settleMs ?? this.#options.intervalMs);
+  };
+
+  // One onChange at a time; a change seen meanwhile runs it once more afterwards.
+  #fire(): void {
+    this.#timer = undefined;
+    if (!this.#watching) return;
+    if (this.#running !== undefined) {
+      this.#again = true;
+      return;
+    }
+    this.#running = this.#onChange().finally(() => {
+      this.#running = undefined;
+      if (this.#again && this.#watching) {
+        this.#again = false;
+        this.#fire();
+      }
+    });
+  }
+}

@@ -1,0 +1,228 @@
+// RTR caches as a VRP source: one @rovkit/rtr-client RtrClient with the caches in
+// preference order (it fails over and returns to the preferred one by itself). This
+// adapter hands its deltas to the monitor and keeps a state per cache for metrics and
+// alerts. An unreachable cache is not fatal: the cache is "down" and the client retries.
+import {
+  parseCacheAddress,
+  RtrClient,
+  tcpTransport,
+  tlsTransport,
+  type RtrClientState,
+  type RtrDelta,
+  type RtrError,
+  type Transport,
+} from '@rovkit/rtr-client';
+import type { AlertSink } from '../alerts.js';
+import type { Logger } from '../log.js';
+import type { VrpSink, VrpSource } from './vrp-source.js';
+
+/** A cache's state as `rovkit_rtr_state{state}` names it. */
+export const CACHE_STATES = ['idle', 'connecting', 'syncing', 'synced', 'down', 'stale', 'expired'] as const;
+export type CacheState = (typeof CACHE_STATES)[number];
+
+export interface RtrCacheStatus {
+  /** The cache as the client names it, e.g. "tcp://127.0.0.1:8282". */
+  readonly name: string;
+  state: CacheState;
+  /** Serial and version of the data last synced from this cache; undefined before. */
+  serial: number | undefined;
+  version: number | undefined;
+  /** ms since the epoch of the last End of Data from this cache. */
+  lastSync: number | undefined;
+  stateChanges: number;
+  lastError: string | undefined;
+}
+
+export interface RtrTlsOptions {
+  readonly ca?: string | Buffer;
+  readonly cert?: string | Buffer;
+  readonly key?: string | Buffer;
+  readonly servername?: string;
+  readonly rejectUnauthorized?: boolean;
+}
+
+export interface RtrSourceOptions {
+  /** "host:port" in preference order. */
+  readonly caches: readonly string[];
+  readonly sink: VrpSink;
+  readonly log: Logger;
+  readonly alerts: AlertSink;
+  /** Use TLS (RFC 6810 §7.2) for every cache, with these options. */
+  readonly tls?: RtrTlsOptions;
+  /** Highest RTR version to speak (default 2). */
+  readonly version?: 0 | 1 | 2;
+  readonly connectTimeoutMs?: number;
+  /** Retry delays (ms): first and cap. */
+  readonly backoff?: { readonly initial?: number; readonly max?: number };
+  /** Local refresh/retry/expire in seconds, overriding the cache's. */
+  readonly timers?: { readonly refresh?: number; readonly retry?: number; readonly expire?: number };
+  /** File to persist the RTR state in, for a Serial Query after a restart. */
+  readonly statePath?: string;
+}
+
+export class RtrSource implements VrpSource {
+  readonly name = 'rtr';
+  readonly caches: RtrCacheStatus[];
+  client: RtrClient | undefined;
+  readonly #options: RtrSourceOptions;
+  readonly #transports: Transport[];
+  #id = -1;
+
+  /** Throws InvalidArgumentError (RTR_ERR_INVALID_ARGUMENT) for a bad cache address. */
+  constructor(options: RtrSourceOptions) {
+    this.#options = options;
+    this.#transports = options.caches.map((c) => {
+      const tls = options.tls;
+      if (tls === undefined) return tcpTransport(parseCacheAddress(c, 323));
+      return tlsTransport({ ...parseCacheAddress(c, 324), ...tls });
+    });
+    this.caches = this.#transports.map((t) => ({
+      name: t.target,
+      state: 'idle',
+      serial: undefined,
+      version: undefined,
+      lastSync: undefined,
+      stateChanges: 0,
+      lastError: undefined,
+    }));
+  }
+
+  /** Starts the client; resolves at once (the first sync arrives as a delta). */
+  async start(): Promise<void> {
+    if (this.#id < 0) this.#id = this.#options.sink.registerVrpSource(this.name);
+    const o = this.#options;
+    const client = new RtrClient({
+      caches: this.#transports,
+      ...(o.version === undefined ? {} : { version: o.version }),
+      ...(o.connectTimeoutMs === undefined ? {} : { connectTimeout: o.connectTimeoutMs }),
+      ...(o.backoff === undefined ? {} : { backoff: o.backoff }),
+      ...(o.timers === undefined ? {} : { timers: o.timers }),
+      ...(o.statePath === undefined ? {} : { statePath: o.statePath }),
+    });
+    this.client = client;
+    client.on('delta', (delta) => this.#onDelta(delta));
+    client.on('stateChange', (state, previous) => this.#onState(state, previous));
+    client.on('error', (error, cache) => this.#onError(error, cache));
+    client.on('warning', (w) =>
+      o.log.log('warn', 'rtr_warning', { cache: w.cache ?? null, message: w.message }),
+    );
+    client.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.client?.close();
+  }
+
+  #cache(name: string | undefined): RtrCacheStatus | undefined {
+    return name === undefined ? undefined : this.caches.find((c) => c.name === name);
+  }
+
+  #set(cache: RtrCacheStatus | undefined, state: CacheState): void {
+    if (cache === undefined || cache.state === state) return;
+    const from = cache.state;
+    cache.state = state;
+    cache.stateChanges++;
+    this.#options.log.log('info', 'rtr_cache_state', { cache: cache.name, from, to: state });
+    const alerts = this.#options.alerts;
+    const wasUp = from === 'synced' || from === 'syncing';
+    if (state === 'synced' && !wasUp)
+      alerts.raise({
+        kind: 'rtr_cache_up',
+        key: cache.name,
+        severity: 'info',
+        message: `RTR cache ${cache.name} is up (serial ${cache.serial ?? '?'})`,
+        fields: { cache: cache.name, serial: cache.serial ?? null, version: cache.version ?? null },
+      });
+    else if (state === 'down')
+      alerts.raise({
+        kind: 'rtr_cache_down',
+        key: cache.name,
+        severity: 'critical',
+        message: `RTR cache ${cache.name} is down: ${cache.lastError ?? 'connection closed'}`,
+        fields: { cache: cache.name, error: cache.lastError ?? null },
+      });
+    else if (state === 'stale')
+      alerts.raise({
+        kind: 'rtr_cache_stale',
+        key: cache.name,
+        severity: 'warning',
+        message: `RTR data from ${cache.name} is stale: no cache reachable, the data held is used until it expires`,
+        fields: { cache: cache.name, error: cache.lastError ?? null },
+      });
+    else if (state === 'expired')
+      alerts.raise({
+        kind: 'rtr_cache_expired',
+        key: cache.name,
+        severity: 'critical',
+        message: `RTR data from ${cache.name} expired and was dropped: routes it covered are NotFound now`,
+        fields: { cache: cache.name },
+      });
+  }
+
+  #onState(state: RtrClientState, previous: RtrClientState): void {
+    const client = this.client!;
+    switch (state.status) {
+      case 'connecting':
+      case 'syncing': {
+        // Leaving a cache for another means the one left is no longer in use.
+        if ('cache' in previous && previous.cache !== state.cache) {
+          const left = this.#cache(previous.cache);
+          if (left !== undefined && (left.state === 'synced' || left.state === 'syncing'))
+            this.#set(left, 'idle');
+        }
+        const cache = this.#cache(state.cache);
+        // A reconnect to a cache that just failed stays "down" until it syncs.
+        if (state.status === 'connecting' && cache?.state === 'down') return;
+        this.#set(cache, state.status);
+        return;
+      }
+      case 'synced': {
+        const cache = this.#cache(state.cache);
+        if (cache !== undefined) {
+          cache.serial = state.serial;
+          cache.version = state.version;
+          cache.lastSync = client.lastSyncAt ?? Date.now();
+        }
+        for (const other of this.caches)
+          if (other !== cache && (other.state === 'synced' || other.state === 'syncing'))
+            this.#set(other, 'idle');
+        this.#set(cache, 'synced');
+        return;
+      }
+      case 'stale': {
+        this.#set(this.#cache(client.cache), 'stale');
+        return;
+      }
+      case 'expired': {
+        const origin = 'cache' in previous ? previous.cache : undefined;
+        const cache = this.#cache(origin) ?? this.caches.find((c) => c.state === 'stale');
+        this.#set(cache, 'expired');
+        return;
+      }
+      case 'error':
+      case 'idle':
+      case 'closed':
+        return;
+    }
+  }
+
+  #onError(error: RtrError, cacheName: string | undefined): void {
+    const cache = this.#cache(cacheName);
+    this.#options.log.log('warn', 'rtr_error', { cache: cacheName ?? null, error });
+    if (cache === undefined) return;
+    cache.lastError = `${error.code}: ${error.message}`;
+    if (cache.state !== 'stale' && cache.state !== 'expired') this.#set(cache, 'down');
+  }
+
+  #onDelta(delta: RtrDelta): void {
+    const full = delta.reason === 'reset' || delta.reason === 'restore';
+    this.#options.log.log('info', 'rtr_delta', {
+      cache: delta.cache ?? null,
+      reason: delta.reason,
+      serial: delta.serial ?? null,
+      announced: delta.announced.length,
+      withdrawn: delta.withdrawn.length,
+    });
+    this.#options.sink.applyVrps(this.#id, delta.announced, delta.withdrawn, full);
+  }
+}
