@@ -1,7 +1,7 @@
 // @rovkit/monitor: the `rovkit monitor` daemon as a library, and the interfaces that
 // route and VRP sources (the BMP listener and MRT reader of issue 6) plug into.
 export { Monitor, VERSION, type MonitorDeps } from './monitor.js';
-export { loadConfig, HELP, BUNDLED_ROUTES, BUNDLED_VRPS, type MonitorConfig } from './config.js';
+export { loadConfig, HELP, OPTIONS, BUNDLED_ROUTES, BUNDLED_VRPS, type MonitorConfig } from './config.js';
 export {
   Engine,
   AFIS,

@@ -16,7 +16,9 @@ export const monitorCommand: Command = {
       // A flag parseArgs does not know is a usage error (exit 2); the rest names its file.
       if (error instanceof ConfigError && error.file === 'command line' && error.cause !== undefined)
         throw new CliUsageError(error.reason);
-      throw error;
+      if (!(error instanceof ConfigError)) throw error;
+      process.stderr.write(`rovkit monitor: ${error.message}\n`);
+      return 1;
     }
     if (config === 'help') {
       process.stdout.write(HELP);
