@@ -27,20 +27,36 @@ const GROUP_LOOKAHEAD = 128;
 /** Code lengths up to this are decoded with one table lookup. */
 const TABLE_BITS = 10;
 
-const CRC_TABLE = (() => {
-  const table = new Uint32Array(256);
+/**
+ * CRC-32/BZIP2 tables for slicing by 4 (MSB first): CRC_TABLES[k][x] is the CRC step of
+ * byte x followed by k zero bytes, so four bytes are folded in with four lookups.
+ */
+const CRC_TABLES = (() => {
+  const tables = [new Uint32Array(256), new Uint32Array(256), new Uint32Array(256), new Uint32Array(256)];
   for (let i = 0; i < 256; i++) {
     let c = i << 24;
     for (let k = 0; k < 8; k++) c = c & 0x80000000 ? (c << 1) ^ 0x04c11db7 : c << 1;
-    table[i] = c >>> 0;
+    tables[0][i] = c >>> 0;
   }
-  return table;
+  for (let k = 1; k < 4; k++) {
+    for (let i = 0; i < 256; i++) {
+      const previous = tables[k - 1][i];
+      tables[k][i] = ((previous << 8) ^ tables[0][previous >>> 24]) >>> 0;
+    }
+  }
+  return tables;
 })();
 
 /** The bzip2 CRC (CRC-32/BZIP2: MSB first, polynomial 0x04c11db7) of `data[0..length)`. */
 export function bzip2Crc(data: Uint8Array, length: number = data.length): number {
+  const [t0, t1, t2, t3] = CRC_TABLES;
   let crc = 0xffffffff;
-  for (let i = 0; i < length; i++) crc = (crc << 8) ^ CRC_TABLE[((crc >>> 24) ^ data[i]) & 0xff];
+  let i = 0;
+  for (const last = length - 3; i < last; i += 4) {
+    crc ^= (data[i] << 24) | (data[i + 1] << 16) | (data[i + 2] << 8) | data[i + 3];
+    crc = t3[crc >>> 24] ^ t2[(crc >>> 16) & 0xff] ^ t1[(crc >>> 8) & 0xff] ^ t0[crc & 0xff];
+  }
+  for (; i < length; i++) crc = (crc << 8) ^ t0[((crc >>> 24) ^ data[i]) & 0xff];
   return ~crc >>> 0;
 }
 
@@ -118,6 +134,7 @@ class Bzip2Decoder {
 
   // Block state, kept across the pauses for more input.
   #blockSizeMax = 0;
+  // Int32 rather than Uint32: entries stay below 2^28, and int32 loads stay in small integers.
   #tt = new Uint32Array(0);
   readonly #counts = new Int32Array(256);
   readonly #seqToUnseq = new Uint8Array(256);
@@ -466,7 +483,9 @@ class Bzip2Decoder {
       tt[cumulative[byte]++] |= i << 8;
     }
     let out = this.#out;
-    if (out.length < count + 1024) out = this.#out = new Uint8Array(count + (count >> 2) + 1024);
+    if (out.length < count) out = this.#out = new Uint8Array(count + (count >> 2));
+    // Invariant: `out` has room for one byte per BWT entry still to come, so plain bytes
+    // need no check; only a repeat count can outgrow it, and it checks.
     let o = 0;
     let previous = -1;
     let same = 0;
@@ -477,8 +496,8 @@ class Bzip2Decoder {
       const byte = e & 0xff;
       if (same === 4) {
         // The byte after four equal bytes is a repeat count, not data.
-        if (o + byte > out.length) out = this.#grow(o + byte);
-        out.fill(previous, o, o + byte);
+        if (o + byte + (count - k) > out.length) out = this.#grow(o + byte + (count - k));
+        for (let r = 0; r < byte; r++) out[o + r] = previous;
         o += byte;
         same = 0;
         continue;
@@ -488,7 +507,6 @@ class Bzip2Decoder {
         previous = byte;
         same = 1;
       }
-      if (o >= out.length) out = this.#grow(o + 1);
       out[o++] = byte;
     }
     return o;
