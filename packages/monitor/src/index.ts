@@ -35,7 +35,7 @@ export { MrtRouteSource, type MrtRouteSourceOptions } from './sources/mrt-source
 export { createMetrics, type MetricsOptions, type MetricsSources } from './metrics.js';
 export { Alerter, type Alert, type AlertKind, type AlertSink, type AlerterOptions } from './alerts.js';
 export { JsonLogger, type Logger, type LineOutput, type LogLevel } from './log.js';
-export { DEFAULT_PORT } from './http/server.js';
+export { DEFAULT_PORT, HttpServer, type HttpHandlerDeps } from './http/server.js';
 export {
   ConfigError,
   ListenError,

@@ -122,7 +122,7 @@ export class Engine implements RouteSink, VrpSink {
       if (description >= 0) s.description[id] = description;
       const code = this.#validate(id);
       s.state[id] = code;
-      s.changedAt[id] = this.#now();
+      s.changedAt[id] = this.#now() / 1000;
       this.counts[(s.group[id]! * 2 + afi) * 4 + code]!++;
       this.listener.changed?.();
       return;
@@ -207,7 +207,7 @@ export class Engine implements RouteSink, VrpSink {
     } else if (this.#fullPassRatio > 0 && touched * this.#fullPassRatio > s.size) {
       // A delta about as large as the route set (a first full set): one pass over all
       // routes costs less than walking a subtree per VRP.
-      for (let id = 0; id < s.used; id++) if (s.state[id] !== FREE) changed += this.#revalidate(id);
+      changed = this.revalidateAll();
     } else {
       const visit = (id: number): void => {
         changed += this.#revalidate(id);
@@ -233,6 +233,14 @@ export class Engine implements RouteSink, VrpSink {
 
   // ------------------------------------------------------------ validation
 
+  /** Revalidates every route in one pass; returns how many changed. */
+  revalidateAll(): number {
+    const s = this.store;
+    let changed = 0;
+    for (let id = 0; id < s.used; id++) if (s.state[id] !== FREE) changed += this.#revalidate(id);
+    return changed;
+  }
+
   /** Revalidates route `id`; returns 1 when its code changed. */
   #revalidate(id: number): number {
     const s = this.store;
@@ -244,7 +252,7 @@ export class Engine implements RouteSink, VrpSink {
     this.counts[base + from]!--;
     this.counts[base + to]!++;
     s.state[id] = to;
-    s.changedAt[id] = this.#now();
+    s.changedAt[id] = this.#now() / 1000;
     const fromState = STATE_OF_CODE[from]!;
     const toState = STATE_OF_CODE[to]!;
     if (this.ready && fromState !== toState) this.stateChanges[fromState * 3 + toState]!++;
@@ -255,11 +263,11 @@ export class Engine implements RouteSink, VrpSink {
   #validate(id: number): number {
     const s = this.store;
     const origin = s.flags[id] === 0 ? s.origin[id]! : 0;
-    const b = id << 2;
-    const w = s.words;
-    return s.family[id] === 4
-      ? this.table.validateV4(w[b]!, s.length[id]!, origin)
-      : this.table.validateV6(w[b]!, w[b + 1]!, w[b + 2]!, w[b + 3]!, s.length[id]!, origin);
+    const n = s.node[id]!;
+    if (s.family[id] === 4) return this.table.validateV4(s.v4.addr[n]!, s.v4.len[n]!, origin);
+    const a = s.v6.addr;
+    const b = n << 2;
+    return this.table.validateV6(a[b]!, a[b + 1]!, a[b + 2]!, a[b + 3]!, s.v6.len[n]!, origin);
   }
 
   /** Why route `id` has its state: the VRPs behind it (computed now, not stored). */

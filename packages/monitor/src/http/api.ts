@@ -153,7 +153,7 @@ export function routeJson(engine: Engine, id: number): RouteJson {
     group: store.groups[store.group[id]!]!,
     description: store.descriptions[store.description[id]!]!,
     state: e.validity.state,
-    last_change: new Date(store.changedAt[id]!).toISOString(),
+    last_change: new Date(store.changedAt[id]! * 1000).toISOString(),
     explanation: e.validity,
   };
   if (e.validity.reason !== undefined) out.reason = e.validity.reason;

@@ -78,7 +78,7 @@ export function renderStatusPage(input: StatusPageInput): string {
         .map((x) => `${h(x.prefix)}-${h(x.max_length)} ${h(x.asn)}`)
         .join('<br>');
       const origin = store.originValue(id);
-      return `<tr class="invalid-route"><td><code>${h(store.prefixText(id))}</code></td><td>${origin === 'none' ? 'none' : `AS${origin}`}</td><td>${h(store.groups[store.group[id]!]!)}</td><td class="reason">${v.reason === 'length' ? 'length (too specific)' : 'as (origin not authorised)'}</td><td class="vrps">${vrps}</td><td>${h(store.descriptions[store.description[id]!]!)}</td><td>${h(ago(now, store.changedAt[id]))}</td></tr>`;
+      return `<tr class="invalid-route"><td><code>${h(store.prefixText(id))}</code></td><td>${origin === 'none' ? 'none' : `AS${origin}`}</td><td>${h(store.groups[store.group[id]!]!)}</td><td class="reason">${v.reason === 'length' ? 'length (too specific)' : 'as (origin not authorised)'}</td><td class="vrps">${vrps}</td><td>${h(store.descriptions[store.description[id]!]!)}</td><td>${h(ago(now, store.changedAt[id]! * 1000))}</td></tr>`;
     })
     .join('\n');
 

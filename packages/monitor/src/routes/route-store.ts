@@ -20,16 +20,19 @@ export const MAX_SOURCES = 32;
 export class RouteStore {
   /** @internal Columns, indexed by route id; read directly by the engine's loops. */
   family: Uint8Array;
-  /** @internal Four u32 words per route, most significant first (IPv4: word 0 only). */
-  words: Uint32Array;
-  /** @internal */ length: Uint8Array;
+  /**
+   * @internal The trie node of the route's prefix (in v4 or v6 by family): the node holds
+   * the address and length, so routes do not repeat them. A node with routes is never
+   * moved or freed, so the index stays valid while the route lives.
+   */
+  node: Int32Array;
   /** @internal Origin AS; 0 for AS 0 and for an AS_SET origin (see flags). */
   origin: Uint32Array;
   /** @internal ORIGIN_SET */ flags: Uint8Array;
   /** @internal Index into `groups`. */ group: Uint16Array;
   /** @internal ValidationCode, or FREE. */ state: Uint8Array;
-  /** @internal ms since the epoch of the last state change (or of the first validation). */
-  changedAt: Float64Array;
+  /** @internal Unix seconds of the last state change (or of the first validation). */
+  changedAt: Uint32Array;
   /** @internal Index into `descriptions`; 0 is none. */ description: Uint32Array;
   /** @internal Bit s set: source s announces the route. */ sources: Uint32Array;
   /** @internal Next route with the same prefix, or the next free slot. */ next: Int32Array;
@@ -50,13 +53,12 @@ export class RouteStore {
 
   constructor(capacity = 1024) {
     this.family = new Uint8Array(capacity);
-    this.words = new Uint32Array(capacity * 4);
-    this.length = new Uint8Array(capacity);
+    this.node = new Int32Array(capacity);
     this.origin = new Uint32Array(capacity);
     this.flags = new Uint8Array(capacity);
     this.group = new Uint16Array(capacity);
     this.state = new Uint8Array(capacity);
-    this.changedAt = new Float64Array(capacity);
+    this.changedAt = new Uint32Array(capacity);
     this.description = new Uint32Array(capacity);
     this.sources = new Uint32Array(capacity);
     this.next = new Int32Array(capacity);
@@ -78,7 +80,7 @@ export class RouteStore {
   /** Bytes held by the columns and tries. */
   get byteLength(): number {
     const c = this.family.length;
-    return c * (1 + 16 + 1 + 4 + 1 + 2 + 1 + 8 + 4 + 4 + 4) + this.v4.byteLength + this.v6.byteLength;
+    return c * (1 + 4 + 4 + 1 + 2 + 1 + 4 + 4 + 4 + 4) + this.v4.byteLength + this.v6.byteLength;
   }
 
   groupId(name: string): number {
@@ -147,13 +149,7 @@ export class RouteStore {
     }
     id = this.#allocate();
     this.family[id] = family;
-    const b = id << 2;
-    const t = trie.key;
-    this.words[b] = t[0]!;
-    this.words[b + 1] = family === 6 ? t[1]! : 0;
-    this.words[b + 2] = family === 6 ? t[2]! : 0;
-    this.words[b + 3] = family === 6 ? t[3]! : 0;
-    this.length[id] = length;
+    this.node[id] = n;
     this.origin[id] = isSet ? 0 : origin;
     this.flags[id] = flags;
     this.group[id] = 0;
@@ -214,16 +210,19 @@ export class RouteStore {
 
   /** The prefix of route `id` as text. */
   prefixText(id: number): string {
-    const b = id << 2;
-    const w = this.words;
-    return formatPrefix(
-      this.family[id] === 4 ? 4 : 6,
-      w[b]!,
-      w[b + 1]!,
-      w[b + 2]!,
-      w[b + 3]!,
-      this.length[id]!,
-    );
+    const family = this.family[id] === 4 ? 4 : 6;
+    const trie = family === 4 ? this.v4 : this.v6;
+    const n = this.node[id]!;
+    const b = n * trie.words;
+    const a = trie.addr;
+    return family === 4
+      ? formatPrefix(4, a[b]!, 0, 0, 0, trie.len[n]!)
+      : formatPrefix(6, a[b]!, a[b + 1]!, a[b + 2]!, a[b + 3]!, trie.len[n]!);
+  }
+
+  /** Prefix length of route `id`. */
+  prefixLength(id: number): number {
+    return (this.family[id] === 4 ? this.v4 : this.v6).len[this.node[id]!]!;
   }
 
   /** The origin of route `id` as the validity API takes it: a number, or "none". */
@@ -251,12 +250,9 @@ export class RouteStore {
   }
 
   #remove(id: number): void {
-    const b = id << 2;
-    const w = this.words;
     const family = this.family[id] === 4 ? 4 : 6;
-    const trie = this.#key(family, w[b]!, w[b + 1]!, w[b + 2]!, w[b + 3]!);
-    const n = trie.find(this.length[id]!);
-    // n exists: every live route is chained under its own prefix's node.
+    const trie = family === 4 ? this.v4 : this.v6;
+    const n = this.node[id]!;
     let previous = NONE;
     for (let r = trie.head[n]!; r !== NONE; previous = r, r = this.next[r]!) {
       if (r !== id) continue;
@@ -286,21 +282,17 @@ export class RouteStore {
   // Grows by 1.5x: typed arrays cannot grow in place, so each step copies.
   #grow(): void {
     const capacity = Math.max(16, Math.ceil(this.family.length * 1.5));
-    const grow = <T extends Uint8Array | Uint16Array | Uint32Array | Int32Array | Float64Array>(
-      from: T,
-      to: T,
-    ): T => {
+    const grow = <T extends Uint8Array | Uint16Array | Uint32Array | Int32Array>(from: T, to: T): T => {
       to.set(from);
       return to;
     };
     this.family = grow(this.family, new Uint8Array(capacity));
-    this.words = grow(this.words, new Uint32Array(capacity * 4));
-    this.length = grow(this.length, new Uint8Array(capacity));
+    this.node = grow(this.node, new Int32Array(capacity));
     this.origin = grow(this.origin, new Uint32Array(capacity));
     this.flags = grow(this.flags, new Uint8Array(capacity));
     this.group = grow(this.group, new Uint16Array(capacity));
     this.state = grow(this.state, new Uint8Array(capacity));
-    this.changedAt = grow(this.changedAt, new Float64Array(capacity));
+    this.changedAt = grow(this.changedAt, new Uint32Array(capacity));
     this.description = grow(this.description, new Uint32Array(capacity));
     this.sources = grow(this.sources, new Uint32Array(capacity));
     this.next = grow(this.next, new Int32Array(capacity));
