@@ -1,0 +1,96 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { BUNDLED_ROUTES, BUNDLED_VRPS, HELP, loadConfig, OPTIONS, type MonitorConfig } from './config.js';
+import { ConfigError } from './errors.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'rovkit-config-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function config(argv: string[]): MonitorConfig {
+  const c = loadConfig(argv);
+  if (c === 'help') throw new Error('help');
+  return c;
+}
+
+function failure(argv: string[]): ConfigError {
+  try {
+    loadConfig(argv);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error('no error');
+}
+
+describe('monitor configuration', () => {
+  it('runs on the bundled data with no flags, binding all interfaces on 9324', () => {
+    const c = config([]);
+    expect(c).toMatchObject({
+      vrps: [BUNDLED_VRPS],
+      routes: [BUNDLED_ROUTES],
+      rtr: [],
+      bind: '0.0.0.0',
+      port: 9324,
+    });
+    expect(c.bundled).toEqual({ vrps: true, routes: true });
+    // Bundled data is used only for what is not configured.
+    expect(config(['--rtr', 'rtr.example.net:323'])).toMatchObject({ vrps: [], routes: [BUNDLED_ROUTES] });
+  });
+
+  it('reads the file, resolves its paths against its folder, and lets flags win', () => {
+    const file = join(dir, 'monitor.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        routes: 'routes.yml',
+        rtr: ['a:323', 'b:3323'],
+        port: 9000,
+        'alert-suppress': 60,
+        'route-series': true,
+      }),
+    );
+    const c = config(['--config', file, '--port', '9100']);
+    expect(c.routes).toEqual([join(dir, 'routes.yml')]);
+    expect(c.rtr).toEqual(['a:323', 'b:3323']);
+    expect(c.port).toBe(9100);
+    expect(c.alertSuppress).toBe(60_000);
+    expect(c.routeSeries).toBe(true);
+    expect(c.vrps).toEqual([]);
+  });
+
+  it.each([
+    ['{\n  "port": 1,\n  "colour": "red"\n}', 3, 'unknown option "colour" (see rovkit monitor --help)'],
+    ['{\n  "port": "x"\n}', 2, '"port" takes a number, not "x"'],
+    ['{\n  "rtr": [1]\n}', 2, '"rtr" takes a string or a list of strings'],
+    ['{\n  "port": 1,\n  "port": 2\n}', 3, /Map keys must be unique/],
+    ['[1]', 1, 'expected a JSON object of options'],
+    ['{\n  "webhook": "ftp://x"\n}', 2, '"webhook" must be an http:// or https:// URL, not "ftp://x"'],
+  ])('names file, line and reason for %j', (text, line, reason) => {
+    const file = join(dir, 'bad.json');
+    writeFileSync(file, text);
+    const e = failure(['--config', file]);
+    expect(e.code).toBe('ROVKIT_ERR_CONFIG');
+    expect([e.file, e.line]).toEqual([file, line]);
+    expect(e.reason).toMatch(reason);
+  });
+
+  it.each([
+    [['--port=-1'], '--port takes a number, not "-1"'],
+    [['--rtr-version', '3'], '--rtr-version must be at most 2, not 3'],
+    [['--rtr-tls-ca', 'ca.pem'], '--rtr-tls-ca needs --rtr-tls'],
+    [['--rtr-tls', '--rtr-tls-cert', 'c.pem'], '--rtr-tls-cert needs both --rtr-tls-cert and --rtr-tls-key'],
+    [['--log-level', 'loud'], '--log-level must be debug, info, warn or error, not "loud"'],
+    [['--rtr', 'a b'], '--rtr expects HOST:PORT, not "a b"'],
+  ])('names the flag for %j', (argv, reason) => {
+    const e = failure(argv);
+    expect(e.file).toBe('command line');
+    expect(e.reason).toBe(reason);
+  });
+
+  it('documents every option in the help', () => {
+    for (const name of Object.keys(OPTIONS)) expect(HELP).toContain(`--${name}`);
+    expect(loadConfig(['-h'])).toBe('help');
+  });
+});
