@@ -1,0 +1,148 @@
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { missing, sharedFile, sharedPath } from '../../../test/support/peers.js';
+import { loadConfig, type MonitorConfig } from './config.js';
+import { Monitor } from './monitor.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'rovkit-monitor-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function write(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(`${path}.tmp`, text);
+  renameSync(`${path}.tmp`, path);
+  return path;
+}
+
+async function until<T>(what: string, check: () => T | undefined, timeoutMs = 10_000): Promise<T> {
+  const started = Date.now();
+  for (;;) {
+    const v = check();
+    if (v !== undefined) return v;
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+const header = 'ASN,IP Prefix,Max Length\n';
+let monitor: Monitor | undefined;
+afterEach(async () => {
+  await monitor?.stop();
+  monitor = undefined;
+});
+
+function start(argv: string[]): { monitor: Monitor; lines: Record<string, unknown>[] } {
+  const lines: Record<string, unknown>[] = [];
+  const config = loadConfig([
+    ...argv,
+    '--bind',
+    '127.0.0.1',
+    '--port',
+    '0',
+    '--reload-interval',
+    '0.05',
+  ]) as MonitorConfig;
+  monitor = new Monitor(config, {
+    out: { write: (s: string) => lines.push(JSON.parse(s) as Record<string, unknown>) },
+  });
+  return { monitor, lines };
+}
+
+const alerts = (lines: Record<string, unknown>[], kind: string) => lines.filter((l) => l.alert === kind);
+
+describe('Monitor alerts', () => {
+  it('alerts on a mass withdrawal, caps route alerts per update with a summary, and suppresses repeats', async () => {
+    const vrps = write(
+      'a.csv',
+      `${header}AS1,192.0.2.0/24,24\nAS1,198.51.100.0/24,24\nAS1,203.0.113.0/24,24\n`,
+    );
+    const routes = write('a.txt', '192.0.2.0/24 AS1\n198.51.100.0/24 AS1\n203.0.113.0/24 AS1\n');
+    const { monitor, lines } = start([
+      '--vrps',
+      vrps,
+      '--routes',
+      routes,
+      '--vrp-withdrawal-alert',
+      '1',
+      '--route-alerts-per-update',
+      '2',
+    ]);
+    await monitor.start();
+    expect(monitor.engine.countOf('valid')).toBe(3);
+    // All three VRPs go to another AS: 3 withdrawn, 3 routes turn Invalid.
+    write('a.csv', `${header}AS2,192.0.2.0/24,24\nAS2,198.51.100.0/24,24\nAS2,203.0.113.0/24,24\n`);
+    await until('the summary', () => alerts(lines, 'route_state_changes')[0]);
+    expect(alerts(lines, 'vrp_mass_withdrawal')).toMatchObject([
+      { withdrawn: 3, announced: 3, source: `file:${vrps}` },
+    ]);
+    expect(alerts(lines, 'route_state_change')).toHaveLength(2);
+    expect(alerts(lines, 'route_state_changes')).toMatchObject([{ routes: 3, alerted: 2 }]);
+    // Back and forth: the second "turned invalid" of the same route is suppressed.
+    write('a.csv', `${header}AS1,192.0.2.0/24,24\nAS2,198.51.100.0/24,24\nAS2,203.0.113.0/24,24\n`);
+    await until('the recovery', () => (monitor.engine.countOf('valid') === 1 ? true : undefined));
+    write('a.csv', `${header}AS2,192.0.2.0/24,24\nAS2,198.51.100.0/24,24\nAS2,203.0.113.0/24,24\n`);
+    await until('the relapse', () => (monitor.engine.countOf('valid') === 0 ? true : undefined));
+    const changes = alerts(lines, 'route_state_change').map((l) => [
+      (l.route as { prefix: string }).prefix,
+      l.from,
+      l.to,
+    ]);
+    expect(changes).toEqual([
+      ['192.0.2.0/24', 'valid', 'invalid'],
+      ['198.51.100.0/24', 'valid', 'invalid'],
+      ['192.0.2.0/24', 'invalid', 'valid'],
+    ]);
+    expect(monitor.alerter.suppressed).toBe(1);
+  });
+
+  it('alerts when a VRP source has not updated for the configured time', async () => {
+    const vrps = write('b.csv', `${header}AS1,192.0.2.0/24,24\n`);
+    const routes = write('b.txt', '192.0.2.0/24 AS1\n');
+    const { monitor, lines } = start(['--vrps', vrps, '--routes', routes, '--vrp-stale-after', '1']);
+    await monitor.start();
+    const alert = await until('the overdue alert', () => alerts(lines, 'vrp_update_overdue')[0], 5000);
+    expect(alert).toMatchObject({ source: `file:${vrps}`, level: 'warn' });
+    expect(alert.message).toMatch(/^no VRP update from file:.* for \d+ s \(alert after 1 s\)$/);
+  });
+
+  it('moves a route between groups when the route list changes its group', async () => {
+    const vrps = write('c.csv', `${header}AS1,192.0.2.0/24,24\n`);
+    const routes = write('c.yml', '192.0.2.0/24:\n  asn: 1\n  group: own\n');
+    const { monitor } = start(['--vrps', vrps, '--routes', routes]);
+    await monitor.start();
+    const own = monitor.engine.groupId('own');
+    expect(monitor.engine.countOf('valid', own)).toBe(1);
+    write('c.yml', '192.0.2.0/24:\n  asn: 1\n  group: customer:acme\n  description: moved\n');
+    const acme = await until('the new group', () => {
+      const g = monitor.engine.store.groups.indexOf('customer:acme');
+      return g >= 0 && monitor.engine.countOf('valid', g) === 1 ? g : undefined;
+    });
+    expect(monitor.engine.countOf('valid', own)).toBe(0);
+    expect(monitor.statusPage()).toContain('customer:acme');
+    expect(acme).toBeGreaterThan(own);
+  });
+});
+
+const skipMrt = missing(sharedFile('mrt/bgpdump-testdata-bview.ipv6_unicast_add_path.gz'));
+
+describe.skipIf(skipMrt !== undefined)('Monitor with an MRT dump as a route source', () => {
+  it('takes each (prefix, origin) of the RIB once, in the --mrt-group group', async () => {
+    const vrps = write('d.csv', `${header}AS1,192.0.2.0/24,24\n`);
+    const { monitor } = start([
+      '--vrps',
+      vrps,
+      '--mrt',
+      sharedPath('mrt/bgpdump-testdata-bview.ipv6_unicast_add_path.gz'),
+      '--mrt-group',
+      'ris',
+    ]);
+    await monitor.start();
+    const g = monitor.engine.store.groups.indexOf('ris');
+    expect(g).toBeGreaterThan(0);
+    expect(monitor.engine.store.size).toBeGreaterThan(0);
+    expect(monitor.engine.countOf('not_found', g)).toBe(monitor.engine.store.size);
+    expect(monitor.engine.store.sizeV6).toBe(monitor.engine.store.size);
+  });
+});
