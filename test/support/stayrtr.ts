@@ -75,6 +75,7 @@ export class StayRtr {
   readonly #options: StayRtrOptions;
   #child: ChildProcess | undefined;
   #log = '';
+  #startedAt = 0;
 
   private constructor(dir: string, port: number, options: StayRtrOptions) {
     this.#dir = dir;
@@ -102,6 +103,12 @@ export class StayRtr {
   }
 
   async #spawn(): Promise<void> {
+    // StayRTR 0.5.1 derives its session id from the wall-clock second it starts in: two
+    // starts within one second get the same session id (and serials restart at 0), which
+    // no client can tell from a cache that kept its state. Restarts wait for a new second.
+    const wait = this.#startedAt + 1100 - Date.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    this.#startedAt = Date.now();
     this.#log = '';
     const args = [
       '-bind',
@@ -166,9 +173,10 @@ export class StayRtr {
     await rm(this.#dir, { recursive: true, force: true });
   }
 
-  /** Starts it again on the same port (a new session id). */
-  async restart(): Promise<void> {
+  /** Starts it again on the same port (a new session id), serving `json` when given. */
+  async restart(json?: VrpJson): Promise<void> {
     await this.#signal('SIGTERM');
+    if (json !== undefined) await writeFile(this.file, JSON.stringify(servable(json)));
     await this.#spawn();
   }
 

@@ -275,6 +275,18 @@ describe('RtrClient: sessions and serials', () => {
     expect(held(r.client)).toEqual(served(cache));
   });
 
+  it('also resets when the cache just closes the connection on its Serial Query', async () => {
+    const cache = cacheWith([A, B], { onSessionMismatch: 'close' });
+    const r = client([cache.transport()]);
+    r.client.start();
+    await r.client.whenSynced();
+    cache.restart(9);
+    cache.update([B, C], undefined, false);
+    await until('the new session', () => r.client.sessionId === 9 && r.client.state.status === 'synced');
+    expect(queries(cache)).toEqual(['reset@v2', 'serial@v2', 'reset@v2']);
+    expect(held(r.client)).toEqual(served(cache));
+  });
+
   it('follows serials across the wrap at 2^32', async () => {
     const cache = cacheWith([A], { serial: 0xfffffffd });
     const r = client([cache.transport()]);

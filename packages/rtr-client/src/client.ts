@@ -7,6 +7,7 @@ import { VrpList, VrpTable } from '@rovkit/core';
 import { channels, debug } from './diagnostics.js';
 import {
   ClosedError,
+  ErrorCode,
   ExpiredError,
   InvalidArgumentError,
   RemoteError,
@@ -527,16 +528,17 @@ export class RtrClient extends EventEmitter<RtrClientEvents> implements SessionH
       if (this.#handover !== undefined && this.#handover.session !== session)
         return { synced, again: false, switched: true, error: rtr };
       this.#reportError(rtr, target);
-      // An Error Report answering a Serial Query (StayRTR, restarted with a new session id,
-      // sends "Corrupt Data: Session ID mismatch" instead of Cache Reset), or a protocol
-      // error we reported in an incremental update: the incremental state is unusable.
-      // Reconnect at once with a Reset Query; the data held stays until the full set
-      // replaces it or it expires. (A failed Reset Query takes the normal backoff path.)
+      // The incremental state with this cache is unusable when a Serial Query is answered
+      // with an Error Report (StayRTR 0.5, restarted with a new session id, sends "Corrupt
+      // Data: Session ID mismatch" instead of Cache Reset), or with nothing but a closed
+      // connection (the same StayRTR often closes before its report is out), or when we
+      // reported a protocol error in an incremental update. Reconnect at once with a
+      // Reset Query; the data held stays until the full set replaces it or it expires.
+      // (rtrlib 0.8 repeats the same Serial Query forever.) A failed Reset Query takes
+      // the normal backoff path.
       const onSerial = session.lastQuery === 'serial';
-      if (
-        onSerial &&
-        (rtr instanceof RtrWireError || (rtr instanceof RemoteError && rtr.pduErrorCode !== 2))
-      ) {
+      const remote = rtr instanceof RemoteError && rtr.pduErrorCode !== ErrorCode.NoDataAvailable;
+      if (onSerial && (rtr instanceof RtrWireError || remote || session.closedAwaitingReply)) {
         this.#resetNeeded = true;
         return { synced, again: true, switched: false, error: rtr };
       }

@@ -114,6 +114,7 @@ export class Session {
   #refreshTimer: NodeJS.Timeout | undefined;
   #trigger: ((t: Trigger | 'reset') => void) | undefined;
   #held: { sessionId: number; serial: number } | undefined;
+  #closedInQuery = false;
 
   constructor(host: SessionHost, transport: Transport, options: SessionOptions) {
     this.#host = host;
@@ -130,6 +131,11 @@ export class Session {
 
   get isClosed(): boolean {
     return this.#phase === 'closed';
+  }
+
+  /** True when the connection ended while a query waited for its first reply. */
+  get closedAwaitingReply(): boolean {
+    return this.#closedInQuery;
   }
 
   /** The query of the exchange in progress or last sent. */
@@ -274,6 +280,7 @@ export class Session {
 
   #finish(reason: RtrError): void {
     if (this.#phase === 'closed') return;
+    this.#closedInQuery = this.#phase === 'query';
     this.#phase = 'closed';
     this.#closeReason = reason;
     clearTimeout(this.#responseTimer);

@@ -141,8 +141,11 @@ export interface FakeCacheOptions {
   readonly version?: number;
   /** How it answers a query of a higher version: Error Report code 4 (RFC) or its own version (StayRTR). */
   readonly onHigherVersion?: 'error' | 'answer';
-  /** How it answers a Serial Query for another session: Cache Reset (RFC) or Error Report code 0 (StayRTR). */
-  readonly onSessionMismatch?: 'cacheReset' | 'errorReport';
+  /**
+   * How it answers a Serial Query for another session: Cache Reset (RFC), Error Report
+   * code 0 (StayRTR), or closing without a word (StayRTR when its report loses the race).
+   */
+  readonly onSessionMismatch?: 'cacheReset' | 'errorReport' | 'close';
   readonly timers?: Timers;
 }
 
@@ -152,7 +155,7 @@ export class FakeCache {
   serial: number;
   version: number;
   onHigherVersion: 'error' | 'answer';
-  onSessionMismatch: 'cacheReset' | 'errorReport';
+  onSessionMismatch: 'cacheReset' | 'errorReport' | 'close';
   timers: Timers;
   readonly vrps = new Map<string, FakeVrp>();
   readonly aspas = new Map<number, number[]>();
@@ -302,7 +305,8 @@ export class FakeCache {
     }
     if (query.type === PduType.SerialQuery) {
       if (query.sessionId !== this.sessionId) {
-        if (this.onSessionMismatch === 'errorReport') {
+        if (this.onSessionMismatch === 'close') conn.destroy();
+        else if (this.onSessionMismatch === 'errorReport') {
           await conn.send(errorReport(v, 0, 'Session ID mismatch: client is desynchronized'));
           conn.end();
         } else await conn.send(cacheReset(v));
