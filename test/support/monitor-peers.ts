@@ -95,11 +95,12 @@ export class StayRtrPeer {
     this.#child = child;
   }
 
-  static async start(roas: RoaJson[]): Promise<StayRtrPeer> {
+  /** Starts on `port` (e.g. one a client is already retrying), or a free one. */
+  static async start(roas: RoaJson[], port?: number): Promise<StayRtrPeer> {
     const dir = await mkdtemp(join(tmpdir(), 'rovkit-monitor-stayrtr-'));
     const file = join(dir, 'vrps.json');
     await writeFile(file, servable(roas));
-    const port = await freePort();
+    port ??= await freePort();
     const child = new Child('stayrtr', [
       '-bind',
       `127.0.0.1:${port}`,

@@ -58,6 +58,8 @@ export interface RtrSourceOptions {
   readonly timers?: { readonly refresh?: number; readonly retry?: number; readonly expire?: number };
   /** File to persist the RTR state in, for a Serial Query after a restart. */
   readonly statePath?: string;
+  /** ms between attempts to return to a more preferred cache (default 60000). */
+  readonly switchBackMs?: number;
 }
 
 export class RtrSource implements VrpSource {
@@ -66,6 +68,8 @@ export class RtrSource implements VrpSource {
   client: RtrClient | undefined;
   readonly #options: RtrSourceOptions;
   readonly #transports: Transport[];
+  /** Caches last reported up. */
+  readonly #up = new Set<string>();
   #id = -1;
 
   /** Throws InvalidArgumentError (RTR_ERR_INVALID_ARGUMENT) for a bad cache address. */
@@ -98,6 +102,7 @@ export class RtrSource implements VrpSource {
       ...(o.backoff === undefined ? {} : { backoff: o.backoff }),
       ...(o.timers === undefined ? {} : { timers: o.timers }),
       ...(o.statePath === undefined ? {} : { statePath: o.statePath }),
+      ...(o.switchBackMs === undefined ? {} : { switchBackInterval: o.switchBackMs }),
     });
     this.client = client;
     client.on('delta', (delta) => this.#onDelta(delta));
@@ -124,8 +129,10 @@ export class RtrSource implements VrpSource {
     cache.stateChanges++;
     this.#options.log.log('info', 'rtr_cache_state', { cache: cache.name, from, to: state });
     const alerts = this.#options.alerts;
-    const wasUp = from === 'synced' || from === 'syncing';
-    if (state === 'synced' && !wasUp)
+    // Up and down alternate per cache: syncing -> synced after a reconnect is "up" again
+    // only if "down" was said in between.
+    if (state === 'synced' && !this.#up.has(cache.name)) {
+      this.#up.add(cache.name);
       alerts.raise({
         kind: 'rtr_cache_up',
         key: cache.name,
@@ -133,7 +140,10 @@ export class RtrSource implements VrpSource {
         message: `RTR cache ${cache.name} is up (serial ${cache.serial ?? '?'})`,
         fields: { cache: cache.name, serial: cache.serial ?? null, version: cache.version ?? null },
       });
-    else if (state === 'down')
+      return;
+    }
+    if (state === 'down' || state === 'stale' || state === 'expired') this.#up.delete(cache.name);
+    if (state === 'down')
       alerts.raise({
         kind: 'rtr_cache_down',
         key: cache.name,
