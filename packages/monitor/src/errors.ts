@@ -3,11 +3,7 @@
 // the line where there is one, and the reason.
 
 export type MonitorErrorCode =
-  | 'ROVKIT_ERR_CONFIG'
-  | 'ROVKIT_ERR_ROUTE_FILE'
-  | 'ROVKIT_ERR_LISTEN'
-  | 'ROVKIT_ERR_SOURCE'
-  | 'ROVKIT_ERR_STORE_FULL';
+  'ROVKIT_ERR_CONFIG' | 'ROVKIT_ERR_ROUTE_FILE' | 'ROVKIT_ERR_LISTEN' | 'ROVKIT_ERR_STORE_FULL';
 
 export class MonitorError extends Error {
   override readonly name: string = 'MonitorError';
