@@ -52,13 +52,3 @@ export interface UpdateSink {
   /** An End-of-RIB marker (RFC 4724): the peer has sent its whole table for afi/safi. */
   endOfRib(afi: number, safi: number): void;
 }
-
-/** A route copied out of a sink call, for tests and small consumers (allocates). */
-export interface RouteRecord {
-  family: Family;
-  words: [number, number, number, number];
-  length: number;
-  pathId: number;
-  origin: number;
-  originKind: OriginKind;
-}

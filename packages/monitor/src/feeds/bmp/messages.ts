@@ -21,8 +21,6 @@ export const BmpPeerType = { Global: 0, Rd: 1, Local: 2, LocRib: 3 } as const;
 
 /** Per-peer header flags (RFC 7854 4.2, RFC 8671). */
 export const PeerFlag = { V: 0x80, L: 0x40, A: 0x20, O: 0x10 } as const;
-/** Loc-RIB peer flag (RFC 9069 4.2): the Loc-RIB is filtered. */
-export const LOC_RIB_FILTERED = 0x80;
 
 export const PER_PEER_HEADER_LENGTH = 42;
 
