@@ -224,3 +224,35 @@ describe('BMP fuzz', () => {
     );
   });
 });
+
+describe('BmpListener with a failing sink', () => {
+  it('closes the session that made the sink throw, logs it, and keeps running', async () => {
+    const log: BmpLogEntry[] = [];
+    const l = new BmpListener({
+      host: '127.0.0.1',
+      port: 0,
+      log: (e) => log.push(e),
+      sink: {
+        routeAdded() {
+          throw new Error('sink broke');
+        },
+        routeRemoved() {
+          throw new Error('sink broke again');
+        },
+      },
+    });
+    listener = l;
+    const { port } = await l.start();
+    const r = await router(port, l);
+    const down = once(l, 'routerDown') as Promise<[BmpRouter, BmpCloseReason]>;
+    send(r.socket, routeMonitoring(peer, announce(['192.0.2.0/24'], 1)));
+    const [, reason] = await down;
+    expect(reason.kind === 'error' && reason.error.message).toBe('sink broke');
+    expect(log.filter((e) => e.event === 'session-error').map((e) => e.message)).toEqual([
+      'closing the session: sink broke',
+      'removing the routes of a closed session failed: sink broke again',
+    ]);
+    const again = await router(port, l);
+    expect(l.routers.has(again.state.id)).toBe(true);
+  });
+});

@@ -195,6 +195,14 @@ export class BmpListener extends EventEmitter<BmpListenerEvents> {
         (termination === undefined ? { kind: 'remote-close' } : { kind: 'remote-close', termination });
       try {
         session.close();
+      } catch (error) {
+        // Only a throwing sink can get here; an event handler must not throw it at Node.
+        this.#log?.({
+          level: 'error',
+          event: 'session-error',
+          router: router.id,
+          message: `removing the routes of a closed session failed: ${error instanceof Error ? error.message : String(error)}`,
+        });
       } finally {
         this.#routers.delete(router.id);
         this.#log?.({
