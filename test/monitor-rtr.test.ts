@@ -2,11 +2,23 @@
 // preferred one unreachable at first. The monitor syncs from the fallback, reports the
 // preferred one down, then (once it comes up) goes back to it; alerts and per-cache
 // metrics follow. Also `rovkit monitor` with no flags on the bundled data.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BUNDLED_ROUTES, BUNDLED_VRPS, RtrSource, Engine, JsonLogger, Alerter } from '@rovkit/monitor';
+import {
+  Alerter,
+  BUNDLED_ROUTES,
+  BUNDLED_VRPS,
+  Engine,
+  JsonLogger,
+  loadConfig,
+  Monitor,
+  RtrSource,
+  type MonitorConfig,
+} from '@rovkit/monitor';
 import { missing, peerCommand, repoRoot } from './support/peers.js';
 import { freePort, readRoas, StayRtrPeer, until } from './support/monitor-peers.js';
 
@@ -64,6 +76,118 @@ describe.skipIf(skip !== undefined)('RTR caches in preference order', () => {
       await source.stop();
     }
   }, 60_000);
+});
+
+describe.skipIf(skip !== undefined)('RTR data going stale and expiring', () => {
+  it('alerts down, stale and expired, and the routes fall back to NotFound', async () => {
+    const roas = (await readRoas(BUNDLED_VRPS)).filter((r) => r.asn === 'AS33771');
+    const peer = await StayRtrPeer.start(roas);
+    const lines: Record<string, unknown>[] = [];
+    const log = new JsonLogger({
+      write: (s: string) => lines.push(JSON.parse(s) as Record<string, unknown>),
+    });
+    const engine = new Engine();
+    const routes = engine.registerSource('test');
+    engine.announce(routes, 6, 0x2c0ffe38, 0, 0, 0, 32, 33771, false, engine.groupId('own'), -1);
+    // Local timers: data expires 2 s after the last sync, so that the test sees it.
+    const source = new RtrSource({
+      caches: [`127.0.0.1:${peer.port}`],
+      sink: engine,
+      log,
+      alerts: new Alerter({ log }),
+      backoff: { initial: 100, max: 300 },
+      timers: { refresh: 1, retry: 1, expire: 2 },
+    });
+    await source.start();
+    try {
+      await until('the sync', () => (engine.countOf('valid') === 1 ? true : undefined));
+      await peer.stop();
+      await until('the expiry', () => (source.caches[0]!.state === 'expired' ? true : undefined), 15_000);
+      expect(engine.table.size).toBe(0);
+      expect(engine.countOf('not_found')).toBe(1);
+      const kinds = lines.filter((l) => typeof l.alert === 'string').map((l) => l.alert);
+      expect(kinds).toEqual(['rtr_cache_up', 'rtr_cache_down', 'rtr_cache_stale', 'rtr_cache_expired']);
+      expect(engine.stateChanges[0 * 3 + 2]).toBe(1); // valid -> not_found
+    } finally {
+      await source.stop();
+    }
+  }, 30_000);
+});
+
+const skipTls = missing(peerCommand('stayrtr'), peerCommand('openssl'));
+
+describe.skipIf(skipTls !== undefined)('RTR over TLS', () => {
+  it('syncs when the certificate is trusted, and reports one that is not', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rovkit-monitor-tls-'));
+    try {
+      const cert = join(dir, 'cert.pem');
+      const key = join(dir, 'key.pem');
+      const made = spawnSync('openssl', [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+      ]);
+      expect(made.status).toBe(0);
+      const roas = (await readRoas(BUNDLED_VRPS)).slice(0, 100);
+      const peer = await StayRtrPeer.start(roas, undefined, { cert, key });
+      const run = async (argv: string[]): Promise<Monitor> => {
+        const config = loadConfig([
+          '--rtr',
+          `127.0.0.1:${peer.tlsPort}`,
+          '--rtr-tls',
+          ...argv,
+          '--routes',
+          BUNDLED_ROUTES,
+          '--bind',
+          '127.0.0.1',
+          '--port',
+          '0',
+        ]) as MonitorConfig;
+        const m = new Monitor(config, { out: { write: () => undefined } });
+        await m.start();
+        return m;
+      };
+      try {
+        const trusted = await run(['--rtr-tls-ca', cert]);
+        try {
+          await until('the TLS sync', () => (trusted.engine.ready ? true : undefined));
+          expect(trusted.engine.table.size).toBe(roas.length);
+          expect(trusted.rtr!.caches[0]).toMatchObject({
+            name: `tls://127.0.0.1:${peer.tlsPort}`,
+            state: 'synced',
+          });
+        } finally {
+          await trusted.stop();
+        }
+        const untrusted = await run([]);
+        try {
+          await until('the TLS failure', () =>
+            untrusted.rtr!.caches[0]!.state === 'down' ? true : undefined,
+          );
+          expect(untrusted.rtr!.caches[0]!.lastError).toMatch(/^RTR_ERR_CONNECT/);
+          expect(untrusted.engine.ready).toBe(false);
+        } finally {
+          await untrusted.stop();
+        }
+      } finally {
+        await peer.stop();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
 });
 
 describe('rovkit monitor with no flags', () => {

@@ -95,12 +95,27 @@ export class StayRtrPeer {
     this.#child = child;
   }
 
-  /** Starts on `port` (e.g. one a client is already retrying), or a free one. */
-  static async start(roas: RoaJson[], port?: number): Promise<StayRtrPeer> {
+  /** TLS port when started with `tls`. */
+  tlsPort: number | undefined;
+
+  /**
+   * Starts on `port` (e.g. one a client is already retrying), or a free one; with `tls`,
+   * also serves RTR over TLS with that PEM certificate and key on `tlsPort`.
+   */
+  static async start(
+    roas: RoaJson[],
+    port?: number,
+    tls?: { cert: string; key: string },
+  ): Promise<StayRtrPeer> {
     const dir = await mkdtemp(join(tmpdir(), 'rovkit-monitor-stayrtr-'));
     const file = join(dir, 'vrps.json');
     await writeFile(file, servable(roas));
     port ??= await freePort();
+    const tlsPort = tls === undefined ? undefined : await freePort();
+    const tlsArgs =
+      tls === undefined
+        ? []
+        : ['-tls.bind', `127.0.0.1:${tlsPort}`, '-tls.cert', tls.cert, '-tls.key', tls.key];
     const child = new Child('stayrtr', [
       '-bind',
       `127.0.0.1:${port}`,
@@ -111,8 +126,10 @@ export class StayRtrPeer {
       '127.0.0.1:0',
       '-refresh',
       '1',
+      ...tlsArgs,
     ]);
     const peer = new StayRtrPeer(dir, port, child);
+    peer.tlsPort = tlsPort;
     await until('StayRTR to start', () => {
       if (child.exited) throw new Error(`stayrtr exited: ${child.log}`);
       return /StayRTR Server started/.test(child.log) ? true : undefined;
