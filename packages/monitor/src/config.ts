@@ -186,6 +186,19 @@ export const OPTIONS = {
 
 export type OptionName = keyof typeof OPTIONS;
 
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line !== '' && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line === '' ? word : `${line} ${word}`;
+  }
+  lines.push(line);
+  return lines;
+}
+
 export const HELP = `usage: rovkit monitor [--config FILE] [options]
 
 Watches the RPKI validation state (Valid, Invalid, NotFound) of your routes and your
@@ -214,7 +227,8 @@ options:
 ${Object.entries(OPTIONS)
   .map(([name, spec]) => {
     const left = `  --${name}${'arg' in spec ? ` ${spec.arg}` : ''}`;
-    return left.length < 37 ? `${left.padEnd(37)}${spec.help}` : `${left}\n${' '.repeat(37)}${spec.help}`;
+    const text = wrap(spec.help, 88 - 37).join(`\n${' '.repeat(37)}`);
+    return left.length < 37 ? `${left.padEnd(37)}${text}` : `${left}\n${' '.repeat(37)}${text}`;
   })
   .join('\n')}
   -h, --help                         this text
