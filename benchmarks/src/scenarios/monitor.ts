@@ -61,16 +61,17 @@ const routesFile = join(workDir, 'monitor-routes.bin');
 function writeRoutes(routes: RouteSet): void {
   mkdirSync(workDir, { recursive: true });
   const { v4, v6 } = routes;
-  const header = new Uint32Array([v4.count, v6.count]);
+  // u32 columns first, so that every one lies 4-aligned in the file and the child maps
+  // them without copying.
   const parts = [
-    header,
+    new Uint32Array([v4.count, v6.count]),
     v4.addr,
-    v4.length,
     v4.origin,
-    v4.originIsSet,
     v6.words,
-    v6.length,
     v6.origin,
+    v4.length,
+    v4.originIsSet,
+    v6.length,
     v6.originIsSet,
   ];
   writeFileSync(
@@ -82,30 +83,27 @@ function writeRoutes(routes: RouteSet): void {
 
 function readRoutes(): RouteSet {
   const data = readFileSync(routesFile);
-  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
-  const [n4, n6] = new Uint32Array(bytes.buffer, 0, 2) as unknown as [number, number];
-  let offset = 8;
-  const take = <T>(make: (b: ArrayBuffer, o: number, n: number) => T, n: number, size: number): T => {
-    const view = make(bytes.buffer, offset, n);
-    offset += n * size;
+  // A file this large gets an ArrayBuffer of its own, at offset 0; check rather than assume.
+  if (data.byteOffset % 4 !== 0) throw new Error('route columns are not 4-aligned');
+  const buffer = data.buffer;
+  let offset = data.byteOffset;
+  const u32 = (n: number): Uint32Array => {
+    const view = new Uint32Array(buffer, offset, n);
+    offset += n * 4;
     return view;
   };
-  const u32 = (b: ArrayBuffer, o: number, n: number): Uint32Array => new Uint32Array(b.slice(o, o + n * 4));
-  const u8 = (b: ArrayBuffer, o: number, n: number): Uint8Array => new Uint8Array(b, o, n);
-  const v4 = {
-    addr: take(u32, n4, 4),
-    length: take(u8, n4, 1),
-    origin: take(u32, n4, 4),
-    originIsSet: take(u8, n4, 1),
-    count: n4,
+  const u8 = (n: number): Uint8Array => {
+    const view = new Uint8Array(buffer, offset, n);
+    offset += n;
+    return view;
   };
-  const v6 = {
-    words: take(u32, n6 * 4, 4),
-    length: take(u8, n6, 1),
-    origin: take(u32, n6, 4),
-    originIsSet: take(u8, n6, 1),
-    count: n6,
-  };
+  const [n4, n6] = u32(2) as unknown as [number, number];
+  const addr = u32(n4);
+  const origin4 = u32(n4);
+  const words = u32(n6 * 4);
+  const origin6 = u32(n6);
+  const v4 = { addr, origin: origin4, length: u8(n4), originIsSet: u8(n4), count: n4 };
+  const v6 = { words, origin: origin6, length: u8(n6), originIsSet: u8(n6), count: n6 };
   return { v4, v6, count: n4 + n6 };
 }
 
