@@ -175,6 +175,7 @@ export class Monitor {
     for (const source of [...this.vrpSources, ...this.routeSources]) await source.stop();
     await this.http.close();
     await this.alerter.flush();
+    if (this.address !== undefined) this.log.log('info', 'stopped', { url: this.url });
   }
 
   /** The status page URL (a wildcard bind shows as 127.0.0.1 / [::1]). */
