@@ -173,30 +173,46 @@ export class Session {
   #attach(socket: Duplex): void {
     this.#socket = socket;
     this.#phase = 'idle';
-    socket.on('data', (chunk: Buffer) => {
-      if (this.#phase === 'closed') return;
-      this.#responseTimer?.refresh();
-      try {
-        this.#framer.push(chunk);
-      } catch (error) {
-        this.#fail(error);
-      }
-    });
-    socket.on('end', () => {
-      if (this.#phase === 'closed') return;
-      let cause: unknown;
-      try {
-        this.#framer.end();
-      } catch (error) {
-        cause = error;
-      }
-      this.close(new ConnectionClosedError(this.target, cause === undefined ? undefined : { cause }));
-    });
-    socket.on('error', (error: Error) =>
-      this.close(new ConnectionClosedError(this.target, { cause: error })),
-    );
-    socket.on('close', () => this.close(new ConnectionClosedError(this.target)));
+    socket.on('data', this.#onData);
+    socket.on('end', this.#onEnd);
+    socket.on('error', this.#onError);
+    socket.on('close', this.#onClose);
   }
+
+  /** Unhooks the session from a socket that may linger (an Error Report still going out). */
+  #detach(socket: Duplex): void {
+    socket.off('data', this.#onData);
+    socket.off('end', this.#onEnd);
+    socket.off('error', this.#onError);
+    socket.off('close', this.#onClose);
+    socket.on('error', () => undefined);
+  }
+
+  readonly #onData = (chunk: Buffer): void => {
+    if (this.#phase === 'closed') return;
+    this.#responseTimer?.refresh();
+    try {
+      this.#framer.push(chunk);
+    } catch (error) {
+      this.#fail(error);
+    }
+  };
+
+  readonly #onEnd = (): void => {
+    if (this.#phase === 'closed') return;
+    let cause: unknown;
+    try {
+      this.#framer.end();
+    } catch (error) {
+      cause = error;
+    }
+    this.close(new ConnectionClosedError(this.target, cause === undefined ? undefined : { cause }));
+  };
+
+  readonly #onError = (error: Error): void =>
+    this.close(new ConnectionClosedError(this.target, { cause: error }));
+
+  readonly #onClose = (): void => this.close(new ConnectionClosedError(this.target));
 
   /**
    * Sends a Serial Query (with the session id and serial held) or a Reset Query and
@@ -329,9 +345,11 @@ export class Session {
         });
       const socket = this.#socket;
       this.#finish(rtr);
+      this.#detach(socket);
       // Let the report go out, then close; destroy regardless after a grace period.
       socket.end(bytes);
-      setTimeout(() => socket.destroy(), 1000).unref();
+      const grace = setTimeout(() => socket.destroy(), 1000).unref();
+      socket.once('close', () => clearTimeout(grace));
       return;
     }
     this.close(rtr);
