@@ -3,6 +3,7 @@
 // `rtrdump`. StayRTR listens on 127.0.0.1 with free ports; every test stops what it
 // started.
 import { spawn, spawnSync } from 'node:child_process';
+import { createHash, generateKeyPairSync } from 'node:crypto';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -369,6 +370,46 @@ describe.skipIf(skip !== undefined)('RTR interop with StayRTR', () => {
     const back = deltas.at(-1)!;
     expect(listKeys(back.announced)).toEqual(fileKeys({ roas: full.roas.slice(0, 3000) }));
     expect(listKeys(back.withdrawn)).toEqual(fileKeys({ roas: full.roas.slice(6000) }));
+  }, 60_000);
+
+  it('keeps the BGPsec router keys StayRTR serves (versions 1 and 2), as rtrdump does, and their withdrawal', async () => {
+    const keys = [0, 1].map(() => {
+      const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+      const der = publicKey.export({ type: 'spki', format: 'der' });
+      // RFC 8208 §3.2: SKI = SHA-1 of the subjectPublicKey bits.
+      const ski = createHash('sha1')
+        .update(der.subarray(der.length - 65))
+        .digest('hex');
+      return { asn: 64496, ski, pubkey: der.toString('base64') };
+    });
+    const json: VrpJson = {
+      roas: [{ asn: 64496, prefix: '192.0.2.0/24', maxLength: 24 }],
+      bgpsec_keys: keys,
+    };
+    const s = await stayrtr(json);
+    const sorted = (list: { asn: number; ski: string; pubkey?: string; spki?: string }[]): string[] =>
+      list.map((k) => `${k.asn} ${k.ski} ${k.pubkey ?? k.spki}`).sort();
+    for (const version of [0, 1, 2] as const) {
+      const c = client([s.address], { version });
+      c.start();
+      await synced(c);
+      expect(sorted(c.routerKeys)).toEqual(version === 0 ? [] : sorted(keys));
+      const dump = await rtrdump(s.address, version);
+      expect(sorted((dump.bgpsec_keys as typeof keys | undefined) ?? [])).toEqual(sorted(c.routerKeys));
+      if (version === 2) {
+        const deltas: RtrDelta[] = [];
+        c.on('delta', (d) => deltas.push(d));
+        await s.serve({
+          ...json,
+          roas: [...json.roas, { asn: 64497, prefix: '198.51.100.0/24', maxLength: 24 }],
+          bgpsec_keys: [keys[0]!],
+        });
+        await until('the delta', () => deltas.length === 1);
+        expect(sorted([...deltas[0]!.routerKeys.withdrawn])).toEqual(sorted([keys[1]!]));
+        expect(sorted(c.routerKeys)).toEqual(sorted([keys[0]!]));
+      }
+      await c.close();
+    }
   }, 60_000);
 
   it.each([

@@ -37,6 +37,10 @@ export function servable(json: VrpJson): VrpJson {
     ...(ta === undefined ? {} : { ta }),
   }));
   const out: VrpJson = { metadata: { buildtime: '2023-05-04T14:52:07Z', ...(json.metadata ?? {}) }, roas };
+  if (Array.isArray(json.bgpsec_keys))
+    out.bgpsec_keys = (json.bgpsec_keys as Record<string, unknown>[]).map(
+      ({ expires: _expires, ...key }) => key,
+    );
   const pa = json.provider_authorizations;
   if (pa !== undefined) {
     const strip = (list: AspaJson[] | undefined): AspaJson[] =>
