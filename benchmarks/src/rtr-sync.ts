@@ -161,38 +161,41 @@ function recordFullSync(address: string, version: number): Promise<Buffer> {
   });
 }
 
-/** Runs a command `repetitions` times: wall times and peak RSS (bytes). */
-function timeProcess(
-  command: string,
-  args: readonly string[],
-  repetitions: number,
-): { wall: Summary; peakRssBytes: number | undefined; outputs: string[] } {
+interface Run {
+  readonly ms: number;
+  /** Peak RSS in bytes, when /usr/bin/time is installed. */
+  readonly rssBytes: number | undefined;
+  readonly output: string;
+}
+
+/** Runs a command once: wall time, peak RSS and what it printed. */
+function runOnce(command: string, args: readonly string[]): Run {
   const useTime = existsSync('/usr/bin/time');
   const dir = mkdtempSync(join(tmpdir(), 'rovkit-bench-'));
-  const samples: number[] = [];
-  const outputs: string[] = [];
-  let peak: number | undefined;
   try {
-    for (let i = 0; i < repetitions; i++) {
-      const stats = join(dir, `time-${i}`);
-      const argv = useTime ? ['-f', '%M', '-o', stats, command, ...args] : [...args];
-      const start = performance.now();
-      const r = spawnSync(useTime ? '/usr/bin/time' : command, argv, {
-        encoding: 'utf8',
-        maxBuffer: 256 * 1024 * 1024,
-      });
-      samples.push(performance.now() - start);
-      if (r.status !== 0) throw new Error(`${command} exited ${r.status}: ${(r.stderr ?? '').slice(-500)}`);
-      outputs.push(`${r.stdout}${r.stderr}`);
-      if (useTime) {
-        const kb = Number(readFileSync(stats, 'utf8').trim().split('\n').at(-1));
-        if (Number.isFinite(kb)) peak = Math.max(peak ?? 0, kb * 1024);
-      }
+    const stats = join(dir, 'time');
+    const argv = useTime ? ['-f', '%M', '-o', stats, command, ...args] : [...args];
+    const start = performance.now();
+    const r = spawnSync(useTime ? '/usr/bin/time' : command, argv, {
+      encoding: 'utf8',
+      maxBuffer: 256 * 1024 * 1024,
+    });
+    const ms = performance.now() - start;
+    if (r.status !== 0) throw new Error(`${command} exited ${r.status}: ${(r.stderr ?? '').slice(-500)}`);
+    let rssBytes: number | undefined;
+    if (useTime) {
+      const kb = Number(readFileSync(stats, 'utf8').trim().split('\n').at(-1));
+      if (Number.isFinite(kb)) rssBytes = kb * 1024;
     }
+    return { ms, rssBytes, output: `${r.stdout}${r.stderr}` };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  return { wall: summarize(samples), peakRssBytes: peak, outputs };
+}
+
+function peak(runs: readonly Run[], extra: readonly number[] = []): number | undefined {
+  const values = [...runs.map((r) => r.rssBytes).filter((v): v is number => v !== undefined), ...extra];
+  return values.length === 0 ? undefined : Math.max(...values);
 }
 
 /** rtrclient's own sync time: from "rtr_mgr_start()" to "Sync successful" in its log. */
@@ -231,25 +234,6 @@ async function childMain(address: string, version: 0 | 1 | 2): Promise<void> {
   };
   await client.close();
   process.stdout.write(`${JSON.stringify(result)}\n`);
-}
-
-function rovkitProcess(
-  address: string,
-  version: number,
-  repetitions: number,
-): ProcessFigures & { vrps: number } {
-  const script = fileURLToPath(import.meta.url);
-  const timed = timeProcess(process.execPath, [script, '--child', address, String(version)], repetitions);
-  const results = timed.outputs.map((o) => JSON.parse(o.trim().split('\n').at(-1)!) as ChildResult);
-  return {
-    wall: timed.wall,
-    sync: summarize(
-      results.map((r) => r.syncMs),
-      results[0]!.vrps,
-    ),
-    peakRssBytes: Math.max(timed.peakRssBytes ?? 0, ...results.map((r) => r.maxRssBytes)),
-    vrps: results[0]!.vrps,
-  };
 }
 
 //------------ decoding from memory
@@ -294,44 +278,69 @@ export async function benchRtrSync(options: RtrSyncOptions = {}): Promise<RtrSyn
     const stream = await recordFullSync(server.address, version);
     const pdus = countPdus(stream);
 
-    log('rtr-sync: rovkit');
-    const rovkit = rovkitProcess(server.address, version, repetitions);
-
+    // One run of each client per round, so that a change in the machine's load hits all alike.
+    const script = fileURLToPath(import.meta.url);
+    const [host, port] = server.address.split(':') as [string, string];
+    const haveRtrclient = onPath('rtrclient');
+    const haveRtrdump = onPath('rtrdump');
+    if (!haveRtrclient) notes.push('rtrclient is not installed (apt-get install rtr-tools)');
+    else if (version !== 1) notes.push('rtrclient speaks version 1 whatever the others use');
+    if (!haveRtrdump) notes.push('rtrdump is not installed (apt-get install stayrtr)');
+    const ours: Run[] = [];
+    const theirs: Run[] = [];
+    const dumps: Run[] = [];
+    for (let i = 0; i < repetitions; i++) {
+      log(`rtr-sync: round ${i + 1} of ${repetitions}`);
+      ours.push(runOnce(process.execPath, [script, '--child', server.address, String(version)]));
+      if (haveRtrclient) theirs.push(runOnce('rtrclient', ['-e', '-o', '/dev/null', 'tcp', host, port]));
+      if (haveRtrdump)
+        dumps.push(
+          runOnce('rtrdump', [
+            '-connect',
+            server.address,
+            '-rtr.version',
+            String(version),
+            '-file',
+            '/dev/null',
+          ]),
+        );
+    }
+    const children = ours.map((r) => JSON.parse(r.output.trim().split('\n').at(-1)!) as ChildResult);
+    const vrps = children[0]!.vrps;
+    const rovkit: ProcessFigures = {
+      wall: summarize(ours.map((r) => r.ms)),
+      sync: summarize(
+        children.map((c) => c.syncMs),
+        vrps,
+      ),
+      peakRssBytes: peak(
+        ours,
+        children.map((c) => c.maxRssBytes),
+      ),
+    };
     let rtrclient: ProcessFigures | undefined;
-    if (onPath('rtrclient')) {
-      log('rtr-sync: rtrclient -e');
-      const [host, port] = server.address.split(':') as [string, string];
-      const t = timeProcess('rtrclient', ['-e', '-o', '/dev/null', 'tcp', host, port], repetitions);
-      const syncs = t.outputs.map(rtrclientSyncMs).filter((v): v is number => v !== undefined);
+    if (haveRtrclient) {
+      const syncs = theirs.map((r) => rtrclientSyncMs(r.output)).filter((v): v is number => v !== undefined);
       rtrclient = {
-        wall: t.wall,
-        ...(syncs.length > 0 ? { sync: summarize(syncs, rovkit.vrps) } : {}),
-        peakRssBytes: t.peakRssBytes,
+        wall: summarize(theirs.map((r) => r.ms)),
+        ...(syncs.length > 0 ? { sync: summarize(syncs, vrps) } : {}),
+        peakRssBytes: peak(theirs),
       };
-      if (version !== 1) notes.push('rtrclient speaks version 1 whatever the others use');
-    } else notes.push('rtrclient is not installed (apt-get install rtr-tools)');
-
-    let rtrdump: ProcessFigures | undefined;
-    if (onPath('rtrdump')) {
-      log('rtr-sync: rtrdump');
-      const t = timeProcess(
-        'rtrdump',
-        ['-connect', server.address, '-rtr.version', String(version), '-file', '/dev/null'],
-        repetitions,
-      );
-      rtrdump = { wall: t.wall, peakRssBytes: t.peakRssBytes };
-    } else notes.push('rtrdump is not installed (apt-get install stayrtr)');
+    }
+    const rtrdump: ProcessFigures | undefined = haveRtrdump
+      ? { wall: summarize(dumps.map((r) => r.ms)), peakRssBytes: peak(dumps) }
+      : undefined;
 
     log('rtr-sync: decoding from memory');
-    const list = new VrpList(rovkit.vrps + 16);
+    const list = new VrpList(vrps + 16);
     let decoded = 0;
     const decode = measure(() => (decoded = decodeOnce(stream, 65_536, list)), {
       repetitions: quick ? 5 : 15,
       warmup: 2,
       ops: pdus,
     });
-    if (decoded !== pdus || list.length !== rovkit.vrps)
-      notes.push(`decode saw ${decoded} PDUs and ${list.length} VRPs, expected ${pdus} and ${rovkit.vrps}`);
+    if (decoded !== pdus || list.length !== vrps)
+      notes.push(`decode saw ${decoded} PDUs and ${list.length} VRPs, expected ${pdus} and ${vrps}`);
     const cuts: number[] = [];
     for (let p = 65_536; p < stream.length; p += 65_536) cuts.push(p);
     let sessionVrps = 0;
@@ -342,11 +351,10 @@ export async function benchRtrSync(options: RtrSyncOptions = {}): Promise<RtrSyn
       },
       { repetitions: quick ? 2 : 5, warmup: 1, ops: pdus },
     );
-    if (sessionVrps !== rovkit.vrps)
-      notes.push(`session harness applied ${sessionVrps} VRPs, expected ${rovkit.vrps}`);
+    if (sessionVrps !== vrps) notes.push(`session harness applied ${sessionVrps} VRPs, expected ${vrps}`);
     return {
       version,
-      vrps: rovkit.vrps,
+      vrps,
       pdus,
       streamBytes: stream.length,
       rovkit,
