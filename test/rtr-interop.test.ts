@@ -448,7 +448,7 @@ describe.skipIf(skip !== undefined)('RTR interop with StayRTR', () => {
     expect(dump.roas.map((r) => r.prefix).sort()).toEqual(['192.0.2.0/24', '<nil>']);
   }, 30_000);
 
-  it.skipIf(spawnSync('sh', ['-c', 'command -v openssl'], { stdio: 'ignore' }).status !== 0)(
+  it.skipIf(missing(peerCommand('openssl')) !== undefined)(
     'syncs over TLS with a CA and a server name, and refuses a wrong name',
     async () => {
       const dir = await mkdtemp(join(tmpdir(), 'rovkit-tls-'));

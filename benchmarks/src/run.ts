@@ -23,7 +23,10 @@ import {
   type BenchReport,
   type Measurement,
 } from './report.js';
+import { benchMrtParse, mrtParseMeasurements } from './mrt-parse.js';
+import { benchRtrSync, rtrSyncMeasurements } from './rtr-sync.js';
 import { coreScenarios } from './scenarios/core.js';
+import { monitorScenarios } from './scenarios/monitor.js';
 
 /** What a scenario module gets: the run's mode, the shared real data and the report. */
 export interface BenchContext {
@@ -46,14 +49,30 @@ export interface ScenarioModule {
   run(context: BenchContext): Promise<void>;
 }
 
-/**
- * The scenario modules, in report order. Hooks for the other work in progress:
- * TODO(rtr-sync): benchmarks/src/rtr-sync.ts will export benchRtrSync(options) (full RTR sync
- *   against StayRTR, peer rtrlib's rtrclient); wrap it in a ScenarioModule and add it here.
- * TODO(mrt-parse): benchmarks/src/mrt-parse.ts (MRT parse against `bgpdump -m`); same.
- * Monitor scenarios (start at full table, /metrics scrape) plug in the same way.
- */
-export const scenarios: readonly ScenarioModule[] = [coreScenarios];
+const rtrSyncScenarios: ScenarioModule = {
+  name: 'rtr',
+  async run(context) {
+    const result = await benchRtrSync({ quick: context.quick, log: context.log });
+    for (const row of rtrSyncMeasurements(result)) context.add(row);
+    for (const note of result.notes) context.note(`RTR: ${note}`);
+  },
+};
+
+const mrtParseScenarios: ScenarioModule = {
+  name: 'mrt',
+  async run(context) {
+    const rows = await benchMrtParse({ quick: context.quick, log: context.log });
+    for (const row of mrtParseMeasurements(rows)) context.add(row);
+  },
+};
+
+/** The scenario modules, in report order. */
+export const scenarios: readonly ScenarioModule[] = [
+  coreScenarios,
+  rtrSyncScenarios,
+  monitorScenarios,
+  mrtParseScenarios,
+];
 
 interface Options {
   readonly quick: boolean;
