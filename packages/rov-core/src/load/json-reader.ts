@@ -40,6 +40,26 @@ function keyIs(buf: Buffer, start: number, end: number, key: Buffer): boolean {
 // Thrown (never escapes the reader) when the buffer ends inside a token.
 const NEED_MORE = Symbol('need more input');
 
+// Newlines passed by skipSpace since the caller last reset it (for line numbers).
+let skippedLines = 0;
+
+// The first index at or after `i` that is not JSON white space (buf.length if none). A
+// plain function on locals rather than a method on the reader's fields: after a full GC
+// deoptimised them, V8 re-optimised the method version of the ROA loop without inlining
+// its small helpers, and reloads ran 4x slower than the first load.
+function skipSpace(buf: Buffer, i: number): number {
+  const n = buf.length;
+  while (i < n) {
+    const c = buf[i]!;
+    if (c === 0x20 || c === 0x09 || c === 0x0d) i++;
+    else if (c === NEWLINE) {
+      skippedLines++;
+      i++;
+    } else break;
+  }
+  return i;
+}
+
 const enum State {
   BeforeRoot,
   RootKey,
@@ -71,6 +91,9 @@ export class JsonVrpReader implements VrpFileReader {
   #lastTa: Buffer = Buffer.alloc(0);
   #lastTaIndex = 0;
   #rangeEnd = 0;
+  // Where to resume when a token is cut by the end of a chunk.
+  #markPos = 0;
+  #markLine = 1;
 
   constructor(file: string, sink: VrpSink) {
     this.#file = file;
@@ -93,14 +116,14 @@ export class JsonVrpReader implements VrpFileReader {
 
   #run(): void {
     for (;;) {
-      const startPos = this.#pos;
-      const startLine = this.#line;
+      this.#markPos = this.#pos;
+      this.#markLine = this.#line;
       try {
         if (!this.#step()) return;
       } catch (error) {
         if (error !== NEED_MORE) throw error;
-        this.#pos = startPos;
-        this.#line = startLine;
+        this.#pos = this.#markPos;
+        this.#line = this.#markLine;
         return;
       }
     }
@@ -152,9 +175,7 @@ export class JsonVrpReader implements VrpFileReader {
         } else this.#state = State.Roa;
         return true;
       case State.Roa:
-        this.#skipWhitespace(true);
-        this.#readRoa();
-        this.#state = State.AfterRoa;
+        this.#readRoas();
         return true;
       case State.AfterRoa: {
         this.#skipWhitespace(true);
@@ -185,10 +206,48 @@ export class JsonVrpReader implements VrpFileReader {
 
   // ---------------------------------------------------------------- a ROA
 
-  #readRoa(): void {
-    this.#expect(OPEN_BRACE, 'each entry of "roas" must be an object');
+  // ROAs and the commas between them, up to the "]" of the array. The mark moves past each
+  // ROA once it is added, so a cut chunk re-reads only the ROA that was cut.
+  #readRoas(): void {
     const buf = this.#buf;
+    for (;;) {
+      skippedLines = 0;
+      let i = skipSpace(buf, this.#pos);
+      if (i >= buf.length) throw NEED_MORE;
+      this.#line += skippedLines;
+      this.#pos = i;
+      this.#readRoa();
+      this.#state = State.AfterRoa;
+      this.#markPos = this.#pos;
+      this.#markLine = this.#line;
+      skippedLines = 0;
+      i = skipSpace(buf, this.#pos);
+      if (i >= buf.length) throw NEED_MORE;
+      this.#line += skippedLines;
+      const c = buf[i]!;
+      if (c === COMMA) {
+        this.#pos = i + 1;
+        this.#state = State.Roa;
+        this.#markPos = this.#pos;
+        this.#markLine = this.#line;
+      } else if (c === CLOSE_BRACKET) {
+        this.#pos = i + 1;
+        this.#state = State.AfterRootValue;
+        return;
+      } else {
+        this.#pos = i;
+        throw this.#error('expected "," or "]" after a ROA');
+      }
+    }
+  }
+
+  // One ROA object, #pos at its "{". Reads on locals; the value readers take over at #pos.
+  #readRoa(): void {
+    const buf = this.#buf;
+    const n = buf.length;
     const line = this.#line;
+    let i = this.#pos;
+    if (buf[i] !== OPEN_BRACE) throw this.#error('each entry of "roas" must be an object');
     let asn = -1;
     let prefixCode = -1;
     let prefixStart = 0;
@@ -196,20 +255,30 @@ export class JsonVrpReader implements VrpFileReader {
     let maxLength: number | undefined;
     let ta = 0;
     let expires = 0;
-    this.#skipWhitespace(true);
-    if (this.#peek() !== CLOSE_BRACE) {
+    skippedLines = 0;
+    i = skipSpace(buf, i + 1);
+    if (i >= n) throw NEED_MORE;
+    if (buf[i] === CLOSE_BRACE) i++;
+    else {
       for (;;) {
-        this.#skipWhitespace(true);
-        const keyStart = this.#pos + 1;
-        this.#expect(QUOTE, 'expected a key');
+        if (buf[i] !== QUOTE) {
+          this.#pos = i;
+          throw this.#error('expected a key');
+        }
+        const keyStart = i + 1;
         const keyEnd = quoteAfter(buf, keyStart);
         if (keyEnd < 0) throw NEED_MORE;
-        this.#pos = keyEnd + 1;
-        this.#skipWhitespace(true);
-        this.#expect(COLON, 'expected ":" after a key');
-        this.#skipWhitespace(true);
+        i = skipSpace(buf, keyEnd + 1);
+        if (i >= n) throw NEED_MORE;
+        if (buf[i] !== COLON) {
+          this.#pos = i;
+          throw this.#error('expected ":" after a key');
+        }
+        i = skipSpace(buf, i + 1);
+        if (i >= n) throw NEED_MORE;
+        this.#pos = i;
         if (keyIs(buf, keyStart, keyEnd, KEY_ASN)) {
-          asn = this.#readAsn();
+          asn = this.#readAsn(line);
         } else if (keyIs(buf, keyStart, keyEnd, KEY_PREFIX)) {
           prefixStart = this.#readPlainRange();
           prefixEnd = this.#rangeEnd;
@@ -225,14 +294,24 @@ export class JsonVrpReader implements VrpFileReader {
         } else if (keyIs(buf, keyStart, keyEnd, KEY_EXPIRES)) {
           expires = this.#readInteger('expires');
         } else {
+          const lines = skippedLines;
           this.#skipValueWhole();
+          skippedLines = lines;
         }
-        this.#skipWhitespace(true);
-        const c = this.#next();
+        i = skipSpace(buf, this.#pos);
+        if (i >= n) throw NEED_MORE;
+        const c = buf[i++]!;
         if (c === CLOSE_BRACE) break;
-        if (c !== COMMA) throw this.#error('expected "," or "}" in a ROA');
+        if (c !== COMMA) {
+          this.#pos = i - 1;
+          throw this.#error('expected "," or "}" in a ROA');
+        }
+        i = skipSpace(buf, i);
+        if (i >= n) throw NEED_MORE;
       }
-    } else this.#pos++;
+    }
+    this.#pos = i;
+    this.#line += skippedLines;
     if (prefixCode < 0) throw this.#error('ROA without "prefix"', line);
     if (asn < 0)
       throw this.#error(`ROA ${buf.toString('latin1', prefixStart, prefixEnd)} without "asn"`, line);
@@ -258,10 +337,9 @@ export class JsonVrpReader implements VrpFileReader {
   }
 
   // 64496, "64496" or "AS64496" (Routinator writes the last), read off the bytes.
-  #readAsn(): number {
-    const line = this.#line;
+  #readAsn(line: number): number {
     const buf = this.#buf;
-    if (this.#peek() !== QUOTE) return this.#checkedAsn(this.#readInteger('asn'), line);
+    if (buf[this.#pos] !== QUOTE) return this.#checkedAsn(this.#readInteger('asn'), line);
     const start = this.#pos + 1;
     const end = quoteAfter(buf, start);
     if (end < 0) throw NEED_MORE;
@@ -320,8 +398,8 @@ export class JsonVrpReader implements VrpFileReader {
   // start, leaves the end in #rangeEnd.
   #readPlainRange(): number {
     const buf = this.#buf;
-    this.#expect(QUOTE, 'expected a string');
-    const start = this.#pos;
+    if (buf[this.#pos] !== QUOTE) throw this.#error('expected a string');
+    const start = this.#pos + 1;
     const end = quoteAfter(buf, start);
     if (end < 0) throw NEED_MORE;
     for (let i = start; i < end; i++) {
@@ -336,7 +414,7 @@ export class JsonVrpReader implements VrpFileReader {
   // compared before a string is made.
   #readTa(): number {
     const buf = this.#buf;
-    if (this.#peek() === QUOTE) {
+    if (buf[this.#pos] === QUOTE) {
       const start = this.#pos + 1;
       const end = quoteAfter(buf, start);
       if (end < 0) throw NEED_MORE;
