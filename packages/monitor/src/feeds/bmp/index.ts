@@ -24,3 +24,4 @@ export {
   type BmpRouterCounters,
   type PolicyStageName,
 } from './types.js';
+export { unpackKind, unpackOrigin, type RouteVisitor } from './rib.js';

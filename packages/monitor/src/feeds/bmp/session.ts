@@ -24,7 +24,7 @@ import {
   type PeerDown,
   type Termination,
 } from './messages.js';
-import { ABSENT, packOrigin, RouteTable, unpackKind, unpackOrigin } from './rib.js';
+import { ABSENT, packOrigin, RouteTable, unpackKind, unpackOrigin, type RouteVisitor } from './rib.js';
 import {
   POLICY_STAGES,
   PolicyStage,
@@ -100,6 +100,10 @@ export class PeerState implements BmpPeer {
     yield* out;
   }
 
+  forEachRoute(stage: PolicyStage, visit: RouteVisitor): void {
+    this.tables[stage]?.forEach(visit);
+  }
+
   /** Sets the ADD-PATH bits from the Peer Up OPENs (RFC 7911 section 4, RFC 9069 5). */
   negotiate(sent: OpenMessage, received: OpenMessage): void {
     for (const stage of POLICY_STAGES) {
@@ -141,6 +145,7 @@ export class RouterState implements BmpRouter {
     routesAdded: 0,
     routesRemoved: 0,
     routeMonitoringWithoutPeerUp: 0,
+    routeMonitoringByStage: [0, 0, 0, 0, 0],
     addPathCorrections: 0,
   };
 
@@ -359,6 +364,7 @@ export class BmpSession {
     } else {
       stage = (flags & PeerFlag.L) !== 0 ? PolicyStage.PostPolicy : PolicyStage.PrePolicy;
     }
+    this.router.counters.routeMonitoringByStage[stage]++;
     const parser = this.#parser;
     // The A flag marks a 2-byte AS_PATH; Loc-RIB has no A flag and is always 4-byte.
     parser.as4 = peerType === BmpPeerType.LocRib || (flags & PeerFlag.A) === 0;

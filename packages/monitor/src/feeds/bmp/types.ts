@@ -5,6 +5,7 @@ import type { OpenMessage } from '../../bgp/open.js';
 import type { Family, OriginKind } from '../../bgp/route.js';
 import type { BmpError } from './errors.js';
 import type { PeerDown, Termination } from './messages.js';
+import type { RouteVisitor } from './rib.js';
 
 /**
  * Which RIB of the monitored router a route is in. Pre-/post-policy Adj-RIB-In come from
@@ -65,6 +66,11 @@ export interface BmpPeer {
   readonly statistics: ReadonlyMap<string, number>;
   routeCount(stage: PolicyStage): number;
   routes(stage: PolicyStage): IterableIterator<BmpRoute>;
+  /**
+   * Calls `visit` for each route of `stage` with numbers only (no object per route, for
+   * full-table walks); `value` is the packed origin (see unpackOrigin / unpackKind).
+   */
+  forEachRoute(stage: PolicyStage, visit: RouteVisitor): void;
 }
 
 export interface BmpRouterCounters {
@@ -75,6 +81,11 @@ export interface BmpRouterCounters {
   readonly routesRemoved: number;
   /** Route Monitoring for a peer without a Peer Up (GoBGP sends Loc-RIB this way). */
   readonly routeMonitoringWithoutPeerUp: number;
+  /**
+   * Route Monitoring messages per PolicyStage: which RIBs the router sends at all (a
+   * post-policy view that stays empty still shows up here through its End-of-RIB).
+   */
+  readonly routeMonitoringByStage: readonly number[];
   /**
    * Route Monitoring messages whose NLRI parsed only with the other ADD-PATH encoding
    * than the Peer Up negotiated (the session then keeps that encoding for the stage).
