@@ -1,6 +1,64 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { RovError } from './errors.js';
-import { formatPrefix, parsePrefix, parsePrefixBytes } from './prefix.js';
+import { formatPrefix, parsePrefix, parsePrefixBytes, parsePrefixInto } from './prefix.js';
+
+// What parsePrefixInto (string fast paths, then the byte parser) makes of `text`, and
+// what the byte parser alone makes of it: the same words and code, or errors alike.
+function bothWays(text: string): [unknown, unknown] {
+  const run = (parse: (out: Uint32Array) => number): unknown => {
+    const out = new Uint32Array(4);
+    try {
+      return [parse(out), ...out];
+    } catch (error) {
+      return error instanceof RovError ? `error ${error.code}` : error;
+    }
+  };
+  const bytes = Buffer.from(text, 'latin1');
+  return [
+    run((out) => parsePrefixInto(text, out)),
+    run((out) => parsePrefixBytes(bytes, 0, bytes.length, out)),
+  ];
+}
+
+// Prefix-like texts: well formed in every spelling (compressed or not, upper case,
+// leading zeros, embedded IPv4), and mangled by one character.
+const group = fc.integer({ min: 0, max: 0xffff });
+const spelledV6 = fc
+  .tuple(
+    fc.array(fc.oneof(group, fc.constant(0)), { minLength: 8, maxLength: 8 }),
+    fc.integer({ min: 0, max: 130 }),
+    fc.integer({ min: -1, max: 7 }),
+    fc.integer({ min: 1, max: 8 }),
+    fc.boolean(),
+    fc.boolean(),
+  )
+  .map(([groups, length, gapAt, gapLength, upper, padded]) => {
+    const text = groups.map((g) => {
+      const hex = g.toString(16);
+      return (padded ? hex.padStart(4, '0') : hex)[upper ? 'toUpperCase' : 'toLowerCase']();
+    });
+    const address =
+      gapAt < 0
+        ? text.join(':')
+        : `${text.slice(0, gapAt).join(':')}::${text.slice(Math.min(8, gapAt + gapLength)).join(':')}`;
+    return `${address}/${length}`;
+  });
+const prefixLike = fc.oneof(
+  spelledV6,
+  fc
+    .tuple(fc.array(fc.integer({ min: 0, max: 300 }), { minLength: 3, maxLength: 5 }), fc.nat(40))
+    .map(([octets, length]) => `${octets.join('.')}/${length}`),
+  fc
+    .tuple(fc.array(group, { minLength: 2, maxLength: 2 }), fc.nat(130))
+    .map(([[a, b], length]) => `::ffff:${a! >> 8}.${a! & 255}.${b! >> 8}.${b! & 255}/${length}`),
+);
+const mangled = fc
+  .tuple(prefixLike, fc.nat(), fc.constantFrom(':', '.', '/', '0', 'g', '', ' ', '::'))
+  .map(([text, at, c]) => {
+    const i = at % (text.length + 1);
+    return text.slice(0, i) + c + text.slice(i + 1);
+  });
 
 describe('parsePrefix', () => {
   it.each([
@@ -60,6 +118,18 @@ describe('parsePrefix', () => {
     const out = new Uint32Array(4);
     expect(parsePrefixBytes(bytes, 3, 16, out)).toBe(256 + 48);
     expect([...out]).toEqual([0x20010db8, 0, 0, 0]);
+  });
+});
+
+describe('parsePrefixInto fast paths', () => {
+  it('agree with the byte parser on well-formed and mangled texts', () => {
+    fc.assert(
+      fc.property(fc.oneof(prefixLike, mangled), (text) => {
+        const [fast, bytes] = bothWays(text);
+        expect(fast, text).toEqual(bytes);
+      }),
+      { numRuns: 5000 },
+    );
   });
 });
 

@@ -33,14 +33,15 @@ const textBytes = new Uint8Array(64);
  * on bad syntax, a length out of range or host bits set.
  */
 export function parsePrefixInto(text: string, out: Uint32Array): number {
-  const quick = quickV4(text);
+  const quick = quickV4(text, out);
   if (quick >= 0) {
-    out[0] = quickAddress;
     out[1] = 0;
     out[2] = 0;
     out[3] = 0;
     return quick;
   }
+  const quick6 = quickV6(text, out);
+  if (quick6 >= 0) return quick6;
   const n = text.length;
   if (n > textBytes.length) throw new PrefixError(`invalid prefix "${text.slice(0, 80)}": too long`);
   for (let i = 0; i < n; i++) {
@@ -50,13 +51,11 @@ export function parsePrefixInto(text: string, out: Uint32Array): number {
   return parsePrefixBytes(textBytes, 0, n, out);
 }
 
-let quickAddress = 0;
-
 // The common case of the string API, a well-formed IPv4 prefix, read straight off the
 // string: copying it to bytes first halves the rate of validate(). Returns the length
-// (address in quickAddress), or -1 for anything else, which the full parser then
+// (address in out[0]), or -1 for anything else, which the full parser then
 // reads or rejects with the right message.
-function quickV4(text: string): number {
+function quickV4(text: string, out: Uint32Array): number {
   const n = text.length;
   let address = 0;
   let value = 0;
@@ -89,8 +88,76 @@ function quickV4(text: string): number {
     length = length * 10 + d;
   }
   if (length > 32 || (address & ~MASKS[length]!) !== 0) return -1;
-  quickAddress = address >>> 0;
+  // Into the caller's typed array, not a module variable: a u32 above 2^30 stored in a
+  // variable is a heap number, one allocation per route.
+  out[0] = address;
   return length;
+}
+
+function hexDigit(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  const lower = c | 32;
+  return lower >= 97 && lower <= 102 ? lower - 87 : -1;
+}
+
+// The same for IPv6 in its usual compressed form ("2001:db8::/32"): returns the length plus
+// 256, words in `out`, or -1 for anything else (embedded IPv4, bad syntax, host bits), which
+// the full parser then reads or rejects with the right message.
+function quickV6(text: string, out: Uint32Array): number {
+  const n = text.length;
+  if (n < 4 || n > 43) return -1;
+  let count = 0;
+  let gap = -1;
+  let i = 0;
+  if (text.charCodeAt(0) === 58) {
+    if (text.charCodeAt(1) !== 58) return -1;
+    gap = 0;
+    i = 2;
+  }
+  // Groups up to the "/".
+  while (i < n && text.charCodeAt(i) !== 47) {
+    let value = 0;
+    const first = i;
+    for (; i < n; i++) {
+      const h = hexDigit(text.charCodeAt(i));
+      if (h < 0) break;
+      value = value * 16 + h;
+    }
+    if (i === first || i - first > 4 || count === 8 || i === n) return -1;
+    groups[count++] = value;
+    const c = text.charCodeAt(i);
+    if (c === 47) break;
+    if (c !== 58) return -1;
+    if (text.charCodeAt(i + 1) === 58) {
+      if (gap >= 0) return -1;
+      gap = count;
+      i += 2;
+    } else {
+      i++;
+      if (text.charCodeAt(i) === 47) return -1;
+    }
+  }
+  if (i >= n - 1 || (gap < 0 ? count !== 8 : count > 7)) return -1;
+  let length = 0;
+  const lengthDigits = n - i - 1;
+  if (lengthDigits > 3 || (lengthDigits > 1 && text.charCodeAt(i + 1) === 48)) return -1;
+  for (let j = i + 1; j < n; j++) {
+    const d = text.charCodeAt(j) - 48;
+    if (d < 0 || d > 9) return -1;
+    length = length * 10 + d;
+  }
+  if (length > 128) return -1;
+  if (gap >= 0) {
+    const tail = count - gap;
+    for (let k = 0; k < tail; k++) groups[7 - k] = groups[count - 1 - k]!;
+    for (let k = gap; k < 8 - tail; k++) groups[k] = 0;
+  }
+  for (let w = 0; w < 4; w++) {
+    const word = ((groups[2 * w]! << 16) | groups[2 * w + 1]!) >>> 0;
+    if ((word & ~wordMask(length, w)) !== 0) return -1;
+    out[w] = word;
+  }
+  return length + 256;
 }
 
 /**
@@ -193,11 +260,8 @@ function parseV6(bytes: Uint8Array, from: number, to: number, end: number, out: 
   let count = 0;
   let gap = -1; // number of groups before "::"
   let i = from;
-  const bad = (): never => {
-    throw prefixError(bytes, from, end, 'bad IPv6 address');
-  };
   if (bytes[i] === 58) {
-    if (bytes[i + 1] !== 58) bad();
+    if (bytes[i + 1] !== 58) throw prefixError(bytes, from, end, 'bad IPv6 address');
     gap = 0;
     i += 2;
   }
@@ -212,7 +276,7 @@ function parseV6(bytes: Uint8Array, from: number, to: number, end: number, out: 
     }
     if (i < to && bytes[i] === 46) {
       // Embedded IPv4 (::ffff:192.0.2.1): takes the last two groups.
-      if (count > 6) bad();
+      if (count > 6) throw prefixError(bytes, from, end, 'bad IPv6 address');
       const v4 = parseV4(bytes, first, to, from, end);
       groups[count++] = v4 >>> 16;
       groups[count++] = v4 & 0xffff;
@@ -220,21 +284,21 @@ function parseV6(bytes: Uint8Array, from: number, to: number, end: number, out: 
       break;
     }
     const digits = i - first;
-    if (digits === 0 || digits > 4 || count === 8) bad();
+    if (digits === 0 || digits > 4 || count === 8) throw prefixError(bytes, from, end, 'bad IPv6 address');
     groups[count++] = value;
     if (i === to) break;
-    if (bytes[i] !== 58) bad();
+    if (bytes[i] !== 58) throw prefixError(bytes, from, end, 'bad IPv6 address');
     i++;
     if (bytes[i] === 58 && i < to) {
-      if (gap >= 0) bad();
+      if (gap >= 0) throw prefixError(bytes, from, end, 'bad IPv6 address');
       gap = count;
       i++;
-    } else if (i === to) bad();
+    } else if (i === to) throw prefixError(bytes, from, end, 'bad IPv6 address');
   }
   if (gap < 0) {
-    if (count !== 8) bad();
+    if (count !== 8) throw prefixError(bytes, from, end, 'bad IPv6 address');
   } else {
-    if (count > 7) bad();
+    if (count > 7) throw prefixError(bytes, from, end, 'bad IPv6 address');
     const tail = count - gap;
     for (let k = 0; k < tail; k++) groups[7 - k] = groups[count - 1 - k]!;
     for (let k = gap; k < 8 - tail; k++) groups[k] = 0;

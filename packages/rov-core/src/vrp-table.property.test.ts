@@ -116,18 +116,19 @@ describe('VrpTable agrees with a naive scan', () => {
         fc.array(vrp, { maxLength: 60 }),
         fc.array(route, { minLength: 1, maxLength: 40 }),
         (vrps, routes) => {
-          const table = new VrpTable({ capacity: 4 });
           const oracle = new NaiveRov();
-          for (const v of vrps) {
-            table.add(v);
-            oracle.add(v.prefix, v.maxLength, v.asn);
+          for (const v of vrps) oracle.add(v.prefix, v.maxLength, v.asn);
+          // Lookups from the root, and (indexAfter 0) through the IPv4 /16 start index.
+          for (const indexAfter of [undefined, 0]) {
+            const table = new VrpTable({ capacity: 4, ...(indexAfter === undefined ? {} : { indexAfter }) });
+            for (const v of vrps) table.add(v);
+            expect(table.size).toBe(oracle.uniqueKeys().size);
+            // Routes both random and equal to VRP prefixes (the boundary cases).
+            checkAgainstOracle(table, oracle, [
+              ...routes,
+              ...vrps.map((v) => [v.prefix, v.asn] as [string, number]),
+            ]);
           }
-          expect(table.size).toBe(oracle.uniqueKeys().size);
-          // Routes both random and equal to VRP prefixes (the boundary cases).
-          checkAgainstOracle(table, oracle, [
-            ...routes,
-            ...vrps.map((v) => [v.prefix, v.asn] as [string, number]),
-          ]);
         },
       ),
       { numRuns: 300 },
@@ -167,6 +168,32 @@ describe('VrpTable agrees with a naive scan', () => {
         expect(table.v4.nodeCount + table.v6.nodeCount).toBe(0);
       }),
       { numRuns: 300 },
+    );
+  });
+
+  it('with the IPv4 /16 start index built after every change, between adds and removes', () => {
+    // indexAfter 0: the lookup after a change builds the index and every later one uses it.
+    const op = fc.tuple(fc.boolean(), vrp, fc.array(route, { maxLength: 4 }));
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 40 }), (ops) => {
+        const table = new VrpTable({ capacity: 2, indexAfter: 0 });
+        const oracle = new NaiveRov();
+        const added: (typeof ops)[number][1][] = [];
+        for (const [isAdd, v, routes] of ops) {
+          const target = !isAdd && added.length > 0 ? added[v.maxLength % added.length]! : v;
+          if (isAdd) {
+            table.add(target);
+            oracle.add(target.prefix, target.maxLength, target.asn);
+            added.push(target);
+          } else table.remove(target);
+          if (!isAdd) oracle.remove(target.prefix, target.maxLength, target.asn);
+          checkAgainstOracle(table, oracle, [
+            ...routes,
+            ...added.slice(-3).map((a) => [a.prefix, a.asn] as [string, number]),
+          ]);
+        }
+      }),
+      { numRuns: 60 },
     );
   });
 
