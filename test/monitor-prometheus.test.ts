@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig, Monitor, type MonitorConfig } from '@rovkit/monitor';
+import { BUNDLED_ROUTES, loadConfig, Monitor, type MonitorConfig } from '@rovkit/monitor';
 import { missing, peerCommand, repoRoot } from './support/peers.js';
 import { freePort } from './support/monitor-peers.js';
 
@@ -17,11 +17,17 @@ let monitor: Monitor;
 let metrics = '';
 
 beforeAll(async () => {
-  // Bundled VRPs and routes, per-route series on, and an RTR cache (unreachable, which is
-  // not fatal) so that the per-cache series exist too.
+  // Bundled VRPs and routes, per-route series on, an RTR cache (unreachable, which is
+  // not fatal) so that the per-cache series exist too, and a BMP listener with its
+  // per-peer series (no router connects here: test/bmp-monitor.test.ts checks them live).
   const config = loadConfig([
     '--vrps',
     join(pkg, 'data/ripe-archive-afrinic-20240101.routinator.json.gz'),
+    '--routes',
+    BUNDLED_ROUTES,
+    '--bmp',
+    '127.0.0.1:0',
+    '--bmp-peer-metrics',
     '--rtr',
     `127.0.0.1:${await freePort()}`,
     '--bind',
@@ -72,7 +78,8 @@ describe('the Grafana dashboard and alert rules', () => {
     expect(exprs.length).toBeGreaterThan(15);
     const used = new Set(exprs.flatMap(namesIn));
     for (const name of used) expect(names, `${name} is queried but not exported`).toContain(name);
-    // The issue's list, exactly: nothing missing from the exposition, nothing extra.
+    // The issues' lists (5: the monitor, 6: BMP and fallback), exactly: nothing missing
+    // from the exposition, nothing extra.
     expect([...names].sort()).toEqual(
       [
         'rovkit_routes',
@@ -89,6 +96,13 @@ describe('the Grafana dashboard and alert rules', () => {
         'rovkit_route_state_changes_total',
         'rovkit_build_info',
         'rovkit_route_state',
+        'rovkit_invalid_routes',
+        'rovkit_invalid_address_space',
+        'rovkit_rov_invalid_accepted',
+        'rovkit_rov_invalid_rejected',
+        'rovkit_bmp_peers_up',
+        'rovkit_bmp_messages_total',
+        'rovkit_bmp_peer_routes',
       ].sort(),
     );
   });

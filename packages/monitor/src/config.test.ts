@@ -83,10 +83,41 @@ describe('monitor configuration', () => {
     [['--rtr-tls', '--rtr-tls-cert', 'c.pem'], '--rtr-tls-cert needs both --rtr-tls-cert and --rtr-tls-key'],
     [['--log-level', 'loud'], '--log-level must be debug, info, warn or error, not "loud"'],
     [['--rtr', 'a b'], '--rtr expects HOST:PORT, not "a b"'],
+    [['--bmp', 'host:port'], '--bmp expects [HOST:]PORT, not "host:port"'],
+    [['--bmp', '70000'], '--bmp expects [HOST:]PORT, not "70000"'],
+    [['--own-asn', '64500'], '--own-asn needs --bmp'],
+    [['--bmp', '1', '--own-asn', 'AS12x'], '--own-asn expects AS numbers, not "AS12x"'],
+    [['--bmp', '1', '--bmp-routes', 'mine'], '--bmp-routes must be all, own or listed, not "mine"'],
+    [
+      ['--bmp', '1', '--bmp-routes', 'own'],
+      '--bmp-routes own needs --own-asn or --routes to tell your routes',
+    ],
+    [['--bmp', '1', '--bmp-routes', 'listed'], '--bmp-routes listed needs --routes'],
+    [
+      ['--bmp', '1', '--bmp-rib', 'pre-policy,adj-rib-in'],
+      '--bmp-rib takes pre-policy, post-policy, loc-rib, adj-rib-out-pre-policy or adj-rib-out-post-policy, not "adj-rib-in"',
+    ],
   ])('names the flag for %j', (argv, reason) => {
     const e = failure(argv);
     expect(e.file).toBe('command line');
     expect(e.reason).toBe(reason);
+  });
+
+  it('reads the BMP options, with the listener on 127.0.0.1 unless a host is given', () => {
+    const c = config(['--bmp', '11019', '--own-asn', 'AS64500,64501', '--own-asn', '4200000000']);
+    expect(c).toMatchObject({
+      bmp: { host: '127.0.0.1', port: 11019 },
+      bmpRibs: [0, 4],
+      bmpRoutes: 'all',
+      ownAsns: [64500, 64501, 4200000000],
+      bmpGroup: 'bmp',
+      bmpPeerMetrics: false,
+    });
+    // BMP is a route source: the bundled routes are not loaded beside it.
+    expect(c.routes).toEqual([]);
+    expect(config(['--bmp', '[::1]:0', '--bmp-rib', 'post-policy']).bmp).toEqual({ host: '::1', port: 0 });
+    expect(config(['--bmp', '0.0.0.0:11019', '--bmp-rib', 'loc-rib,post-policy']).bmpRibs).toEqual([4, 1]);
+    expect(config([]).bmp).toBeUndefined();
   });
 
   it('documents every option in the help', () => {

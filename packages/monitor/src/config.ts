@@ -9,6 +9,8 @@ import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'y
 import { ConfigError } from './errors.js';
 import { DEFAULT_PORT } from './http/server.js';
 import type { LogLevel } from './log.js';
+import { PolicyStage, policyStageNames } from './feeds/bmp/index.js';
+import { ROUTE_SELECTIONS, type RouteSelection } from './routes/route-classifier.js';
 
 export interface MonitorConfig {
   vrps: string[];
@@ -24,6 +26,15 @@ export interface MonitorConfig {
   routes: string[];
   mrt: string[];
   mrtGroup: string;
+  /** BMP listener address; undefined without --bmp. */
+  bmp: { host: string; port: number } | undefined;
+  /** RIBs whose routes count as the monitor's routes. */
+  bmpRibs: PolicyStage[];
+  bmpRoutes: RouteSelection;
+  ownAsns: number[];
+  /** Group of BMP routes that are neither listed nor own (with --bmp-routes all). */
+  bmpGroup: string;
+  bmpPeerMetrics: boolean;
   bind: string;
   port: number;
   /** ms */
@@ -114,6 +125,35 @@ export const OPTIONS = {
     help: 'MRT dump (RIB or updates; gz, bz2) whose announcements are routes (repeatable)',
   },
   'mrt-group': { kind: 'string', arg: 'NAME', help: 'group of the routes from --mrt (default mrt)' },
+  bmp: {
+    kind: 'string',
+    arg: '[HOST:]PORT',
+    help: 'listen for BMP (RFC 7854) from your routers on this port (HOST default 127.0.0.1: BMP has no authentication, so give 0.0.0.0 or an interface address on purpose; 11019 is usual)',
+  },
+  'bmp-routes': {
+    kind: 'string',
+    arg: 'all|own|listed',
+    help: 'which BMP routes count: all routes seen (default), own (origin in --own-asn or inside a --routes prefix) or listed (inside a --routes prefix only)',
+  },
+  'own-asn': {
+    kind: 'strings',
+    arg: 'ASN[,ASN]',
+    help: 'your origin ASNs: BMP routes they originate are in group own (repeatable)',
+  },
+  'bmp-rib': {
+    kind: 'string',
+    arg: 'LIST',
+    help: 'RIBs whose BMP routes count, comma-separated from pre-policy, post-policy, loc-rib, adj-rib-out-pre-policy, adj-rib-out-post-policy (default pre-policy,loc-rib: Invalid routes a router drops are still seen)',
+  },
+  'bmp-group': {
+    kind: 'string',
+    arg: 'NAME',
+    help: 'group of BMP routes neither listed nor own (default bmp)',
+  },
+  'bmp-peer-metrics': {
+    kind: 'boolean',
+    help: 'export rovkit_bmp_peers_up, rovkit_bmp_messages_total and rovkit_bmp_peer_routes per router and peer (opt-in)',
+  },
   bind: {
     kind: 'string',
     arg: 'ADDRESS',
@@ -219,6 +259,12 @@ HTTP (one port, default ${DEFAULT_PORT}):
                                      with {"routes": [{"asn", "prefix"}]} for a batch)
   /api/v1/routes?state=&group=&afi=&limit=
                                      your routes with state, reason, explanation, last change
+  /api/v1/invalid-fallback?fallback=&afi=&group=&limit=
+                                     each Invalid route: would its space stay reachable through
+                                     routes that are not Invalid (covered, partial, none)?
+  /api/v1/rov-enforcement?status=&router=&limit=
+                                     with --bmp: per router and peer, the Invalid routes seen
+                                     pre-policy that the router kept (accepted) or dropped
 
 options:
   --config FILE                      JSON file whose keys are the long option names below
@@ -235,6 +281,14 @@ ${Object.entries(OPTIONS)
 
 Route groups: each route belongs to one group ("own" unless the route list names
 another, e.g. customer:acme); metrics carry it in the \`group\` label.
+
+BMP: routers send their RIBs to --bmp. The routes of their pre-policy Adj-RIB-In and
+Loc-RIB (see --bmp-rib) are your routes, once each however many routers and peers hold
+them; a Peer Down or a closed session removes that peer's or router's routes. A BMP
+route inside a --routes prefix takes that entry's group; else one originated by an
+--own-asn is "own"; else it is in --bmp-group (and counted only with --bmp-routes all).
+Post-policy and Loc-RIB views show whether each router drops Invalid routes
+(rovkit_rov_invalid_accepted / _rejected{router}, /api/v1/rov-enforcement).
 
 Exit status: 0 after SIGINT/SIGTERM; 1 when it cannot start (bad config, bad route or
 VRP file, port in use: the error names the file, line and reason); 2 for wrong flags.
@@ -409,9 +463,45 @@ function checkConfig(raw: Raw, origins: Map<OptionName, Origin>): MonitorConfig 
   const routes = strs('routes');
   const mrt = strs('mrt');
   const bundledVrps = vrps.length === 0 && rtr.length === 0;
-  const bundledRoutes = routes.length === 0 && mrt.length === 0;
+  const bmpText = str('bmp');
+  let bmp: MonitorConfig['bmp'];
+  if (bmpText !== undefined) {
+    const m = /^(?:(\[[0-9a-fA-F:.]+\]|[^:\s[\]]+):)?(\d{1,5})$/.exec(bmpText);
+    if (m === null || Number(m[2]) > 65535) fail('bmp', `expects [HOST:]PORT, not "${bmpText}"`);
+    const host = m![1] === undefined ? '127.0.0.1' : m![1].replace(/^\[(.*)\]$/, '$1');
+    bmp = { host, port: Number(m![2]) };
+  }
+  const bmpOnly = ['bmp-routes', 'own-asn', 'bmp-rib', 'bmp-group', 'bmp-peer-metrics'] as const;
+  if (bmp === undefined) for (const name of bmpOnly) if (raw[name] !== undefined) fail(name, 'needs --bmp');
+  const bundledRoutes = routes.length === 0 && mrt.length === 0 && bmp === undefined;
   const mrtGroup = str('mrt-group') ?? 'mrt';
   if (/\s/.test(mrtGroup) || mrtGroup === '') fail('mrt-group', `must be one word, not "${mrtGroup}"`);
+  const bmpGroup = str('bmp-group') ?? 'bmp';
+  if (/\s/.test(bmpGroup) || bmpGroup === '') fail('bmp-group', `must be one word, not "${bmpGroup}"`);
+  const bmpRoutes = (str('bmp-routes') ?? 'all') as RouteSelection;
+  if (!ROUTE_SELECTIONS.includes(bmpRoutes))
+    fail('bmp-routes', `must be all, own or listed, not "${bmpRoutes}"`);
+  const ownAsns: number[] = [];
+  for (const item of strs('own-asn'))
+    for (const part of item.split(/[\s,]+/).filter((p) => p !== '')) {
+      const m = /^(?:AS)?(\d{1,10})$/i.exec(part);
+      const n = m === null ? NaN : Number(m[1]);
+      if (!(n >= 0 && n <= 0xffffffff)) fail('own-asn', `expects AS numbers, not "${part}"`);
+      ownAsns.push(n);
+    }
+  if (bmpRoutes === 'own' && ownAsns.length === 0 && routes.length === 0)
+    fail('bmp-routes', 'own needs --own-asn or --routes to tell your routes');
+  if (bmpRoutes === 'listed' && routes.length === 0) fail('bmp-routes', 'listed needs --routes');
+  const bmpRibs: PolicyStage[] = [];
+  for (const name of (str('bmp-rib') ?? 'pre-policy,loc-rib').split(',').map((p) => p.trim())) {
+    const stage = policyStageNames.indexOf(name as (typeof policyStageNames)[number]);
+    if (stage < 0)
+      fail(
+        'bmp-rib',
+        `takes pre-policy, post-policy, loc-rib, adj-rib-out-pre-policy or adj-rib-out-post-policy, not "${name}"`,
+      );
+    if (!bmpRibs.includes(stage as PolicyStage)) bmpRibs.push(stage as PolicyStage);
+  }
   return {
     vrps: bundledVrps ? [BUNDLED_VRPS] : vrps,
     rtr,
@@ -426,6 +516,12 @@ function checkConfig(raw: Raw, origins: Map<OptionName, Origin>): MonitorConfig 
     routes: bundledRoutes ? [BUNDLED_ROUTES] : routes,
     mrt,
     mrtGroup,
+    bmp,
+    bmpRibs,
+    bmpRoutes,
+    ownAsns,
+    bmpGroup,
+    bmpPeerMetrics: bool('bmp-peer-metrics'),
     bind: str('bind') ?? '0.0.0.0',
     port: num('port', DEFAULT_PORT),
     reloadInterval: num('reload-interval', 2),

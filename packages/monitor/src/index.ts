@@ -1,5 +1,6 @@
-// @rovkit/monitor: the `rovkit monitor` daemon as a library, and the interfaces that
-// route and VRP sources (the BMP listener and MRT reader of issue 6) plug into.
+// @rovkit/monitor: the `rovkit monitor` daemon as a library, the interfaces that route
+// and VRP sources plug into, and the route feeds (BMP listener, MRT reader) with the
+// analyses they make possible (ROV enforcement, fallback of Invalid routes).
 export { Monitor, VERSION, type MonitorDeps } from './monitor.js';
 export { loadConfig, HELP, OPTIONS, BUNDLED_ROUTES, BUNDLED_VRPS, type MonitorConfig } from './config.js';
 export {
@@ -32,10 +33,44 @@ export {
   type RtrTlsOptions,
 } from './sources/rtr-source.js';
 export { MrtRouteSource, type MrtRouteSourceOptions } from './sources/mrt-source.js';
+export { BmpRouteSource, DEFAULT_BMP_RIBS, type BmpRouteSourceOptions } from './sources/bmp-source.js';
+export {
+  analyseBmp,
+  EMPTY_BMP_ANALYSIS,
+  peerLabel,
+  routerLabels,
+  type BmpAnalysis,
+  type InvalidSeen,
+  type PeerAnalysis,
+  type RouterAnalysis,
+  type RovEvidence,
+} from './sources/bmp-analysis.js';
+export {
+  OWN_GROUP,
+  ROUTE_SELECTIONS,
+  RouteClassifier,
+  type ListedPrefix,
+  type RouteSelection,
+} from './routes/route-classifier.js';
+export { RouteRefs } from './routes/route-refs.js';
+export {
+  analyseFallback,
+  Fallback,
+  FALLBACKS,
+  type FallbackName,
+  type FallbackResult,
+} from './engine/fallback.js';
+export * from './feeds/bmp/index.js';
 export { createMetrics, type MetricsOptions, type MetricsSources } from './metrics.js';
 export { Alerter, type Alert, type AlertKind, type AlertSink, type AlerterOptions } from './alerts.js';
 export { JsonLogger, type Logger, type LineOutput, type LogLevel } from './log.js';
 export { DEFAULT_PORT, HttpServer, type HttpHandlerDeps } from './http/server.js';
+export {
+  invalidFallback,
+  rovEnforcement,
+  type InvalidFallbackJson,
+  type RovEnforcementJson,
+} from './http/api.js';
 export {
   ConfigError,
   ListenError,

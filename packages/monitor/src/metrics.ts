@@ -5,7 +5,23 @@
 // with an explicit zero, so that queries and alert rules see 0 rather than "no data".
 import { Counter, Gauge, Registry } from 'prom-client';
 import { AFIS, STATE_OF_CODE, STATES, type Engine } from './engine/engine.js';
+import { FALLBACKS, type FallbackResult } from './engine/fallback.js';
+import { policyStageNames, POLICY_STAGES, type BmpRouter } from './feeds/bmp/index.js';
+import type { BmpAnalysis } from './sources/bmp-analysis.js';
+import { routerLabels } from './sources/bmp-analysis.js';
 import { CACHE_STATES, type RtrCacheStatus } from './sources/rtr-source.js';
+
+/** BMP message types as rovkit_bmp_messages_total names them, by type number (7: any other). */
+const BMP_MESSAGE_TYPES = [
+  'route_monitoring',
+  'statistics_report',
+  'peer_down',
+  'peer_up',
+  'initiation',
+  'termination',
+  'route_mirroring',
+  'unknown',
+] as const;
 
 /** The labels of rovkit_routes per ValidationCode (0 NotFound, 1 Valid, 2 InvalidAs, 3 InvalidLength). */
 const ROUTE_LABELS = [
@@ -24,6 +40,13 @@ export interface MetricsSources {
   addressSpace(): Float64Array;
   /** RTR caches, in preference order. */
   rtrCaches(): readonly RtrCacheStatus[];
+  /** The fallback analysis of the Invalid routes, last computed (undefined before the first). */
+  fallback?(): FallbackResult | undefined;
+  /** With a BMP listener: the connected routers and the last analysis of their RIBs. */
+  readonly bmp?: {
+    routers(): Iterable<BmpRouter>;
+    analysis(): BmpAnalysis;
+  };
 }
 
 export interface MetricsOptions {
@@ -33,6 +56,8 @@ export interface MetricsOptions {
   readonly routeSeriesLimit?: number;
   /** Called once when the per-route series hit the limit. */
   readonly onRouteSeriesCapped?: (routes: number, limit: number) => void;
+  /** Export the per-router and per-peer BMP series (rovkit_bmp_*); opt-in. */
+  readonly bmpPeerMetrics?: boolean;
 }
 
 export function createMetrics(sources: MetricsSources, options: MetricsOptions): Registry {
@@ -199,6 +224,113 @@ export function createMetrics(sources: MetricsSources, options: MetricsOptions):
     registers: [registry],
   });
   build.set({ version: options.version, nodejs: process.versions.node }, 1);
+
+  new Gauge({
+    name: 'rovkit_invalid_routes',
+    help: 'Invalid routes by what dropping them leaves: covered (a Valid or NotFound route of the same or a less specific prefix, or more specifics tiling it, keeps all of it reachable), partial (more specific routes keep part), none (nothing left). Over all routes of all sources.',
+    labelNames: ['fallback', 'afi'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const f = sources.fallback?.();
+      for (let a = 0; a < 2; a++)
+        for (let k = 0; k < 3; k++)
+          this.set({ fallback: FALLBACKS[k]!, afi: AFIS[a]! }, f?.routes[a * 3 + k] ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'rovkit_invalid_address_space',
+    help: 'Address space of the Invalid routes (overlaps counted once) that routes which are not Invalid still cover (fallback="covered") or that would have no route left (fallback="none"), in /24 units for IPv4 and /48 units for IPv6.',
+    labelNames: ['fallback', 'afi'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const f = sources.fallback?.();
+      for (let a = 0; a < 2; a++) {
+        this.set({ fallback: 'covered', afi: AFIS[a]! }, f?.space[a * 2] ?? 0);
+        this.set({ fallback: 'none', afi: AFIS[a]! }, f?.space[a * 2 + 1] ?? 0);
+      }
+    },
+  });
+
+  const bmp = sources.bmp;
+  if (bmp !== undefined) {
+    new Gauge({
+      name: 'rovkit_rov_invalid_accepted',
+      help: 'Invalid routes (per peer, prefix and origin) that a BMP router received pre-policy and kept: they reached its post-policy Adj-RIB-In, or its Loc-RIB where it sends no post-policy view.',
+      labelNames: ['router'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const r of bmp.analysis().routers) this.set({ router: r.label }, r.accepted);
+      },
+    });
+    new Gauge({
+      name: 'rovkit_rov_invalid_rejected',
+      help: 'Invalid routes (per peer, prefix and origin) that a BMP router received pre-policy and did not keep (absent from its post-policy Adj-RIB-In, or its Loc-RIB where it sends no post-policy view).',
+      labelNames: ['router'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const r of bmp.analysis().routers) this.set({ router: r.label }, r.rejected);
+      },
+    });
+  }
+  if (bmp !== undefined && options.bmpPeerMetrics === true) {
+    new Gauge({
+      name: 'rovkit_bmp_peers_up',
+      help: 'BGP peers of each BMP router that are up (Peer Up received, no Peer Down since).',
+      labelNames: ['router'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [router, label] of routerLabels(bmp.routers())) {
+          let up = 0;
+          for (const peer of router.peers.values()) if (peer.up) up++;
+          this.set({ router: label }, up);
+        }
+      },
+    });
+    new Counter({
+      name: 'rovkit_bmp_messages_total',
+      help: 'BMP messages received from each router in its current session, by message type.',
+      labelNames: ['router', 'type'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [router, label] of routerLabels(bmp.routers()))
+          for (let t = 0; t < BMP_MESSAGE_TYPES.length; t++)
+            this.inc({ router: label, type: BMP_MESSAGE_TYPES[t]! }, router.counters.messages[t] ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'rovkit_bmp_peer_routes',
+      help: 'Routes per BMP router, peer, RIB (pre-policy, post-policy, adj-rib-out-*, loc-rib) and validation state.',
+      labelNames: ['router', 'peer', 'peer_as', 'rib', 'state'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const r of bmp.analysis().routers)
+          for (const p of r.peers)
+            for (const stage of POLICY_STAGES) {
+              const b = stage * 3;
+              if (p.states[b]! + p.states[b + 1]! + p.states[b + 2]! === 0 && p.peer.routeCount(stage) === 0)
+                continue;
+              for (let st = 0; st < 3; st++)
+                this.set(
+                  {
+                    router: r.label,
+                    peer: p.label,
+                    peer_as: String(p.peer.asn),
+                    rib: policyStageNames[stage],
+                    state: STATES[st]!,
+                  },
+                  p.states[b + st]!,
+                );
+            }
+      },
+    });
+  }
 
   if (options.routeSeries === true) {
     const limit = options.routeSeriesLimit ?? 1000;

@@ -14,6 +14,11 @@ import { renderStatusPage } from './http/status-page.js';
 import { JsonLogger, type LineOutput, type Logger } from './log.js';
 import { createMetrics } from './metrics.js';
 import type { RouteSource } from './routes/route-source.js';
+import { analyseFallback, type FallbackResult } from './engine/fallback.js';
+import type { RouteEntry } from './routes/route-list.js';
+import { RouteClassifier } from './routes/route-classifier.js';
+import { analyseBmp, EMPTY_BMP_ANALYSIS, type BmpAnalysis } from './sources/bmp-analysis.js';
+import { BmpRouteSource } from './sources/bmp-source.js';
 import { MrtRouteSource } from './sources/mrt-source.js';
 import { RouteListSource } from './sources/route-list-source.js';
 import { RtrSource, type RtrTlsOptions } from './sources/rtr-source.js';
@@ -42,10 +47,18 @@ export class Monitor {
   readonly vrpSources: VrpSource[] = [];
   readonly routeSources: RouteSource[] = [];
   readonly rtr: RtrSource | undefined;
+  /** The BMP listener as a route source (with --bmp). */
+  readonly bmp: BmpRouteSource | undefined;
+  /** Which BMP routes are the operator's (route list prefixes, own ASNs). */
+  readonly classifier: RouteClassifier;
   address: AddressInfo | undefined;
   readonly #now: () => number;
   #space: Float64Array;
+  #fallback: FallbackResult | undefined;
+  #bmpAnalysis: BmpAnalysis = EMPTY_BMP_ANALYSIS;
+  #analysedAt = 0;
   #spaceTimer: NodeJS.Timeout | undefined;
+  readonly #listed = new Map<RouteListSource, readonly RouteEntry[]>();
   #staleTimer: NodeJS.Timeout | undefined;
   /** Routes changed by the VRP update being applied: id, code before, pairwise. */
   #changedRoutes: number[] = [];
@@ -107,19 +120,47 @@ export class Monitor {
       });
       this.vrpSources.push(this.rtr);
     }
-    for (const file of config.routes) this.routeSources.push(new RouteListSource({ ...common, file }));
+    this.classifier = new RouteClassifier(config.bmpRoutes, new Set(config.ownAsns), config.bmpGroup);
+    for (const file of config.routes) {
+      const source: RouteListSource = new RouteListSource({
+        ...common,
+        file,
+        onLoad: (entries) => this.#routeListLoaded(source, entries),
+      });
+      this.routeSources.push(source);
+    }
     for (const file of config.mrt)
       this.routeSources.push(
         new MrtRouteSource({ file, sink: this.engine, log: this.log, group: config.mrtGroup }),
       );
+    // Last: its routers connect once the route lists (which group its routes) are read.
+    this.bmp =
+      config.bmp === undefined
+        ? undefined
+        : new BmpRouteSource({
+            host: config.bmp.host,
+            port: config.bmp.port,
+            sink: this.engine,
+            log: this.log,
+            classifier: this.classifier,
+            ribs: config.bmpRibs,
+            onChange: () => this.#scheduleAddressSpace(),
+          });
+    if (this.bmp !== undefined) this.routeSources.push(this.bmp);
+    const bmp = this.bmp;
     this.registry = createMetrics(
       {
         engine: this.engine,
         addressSpace: () => this.#space,
         rtrCaches: () => this.rtr?.caches ?? [],
+        fallback: () => this.#fallback,
+        ...(bmp === undefined
+          ? {}
+          : { bmp: { routers: () => bmp.listener.routers.values(), analysis: () => this.#bmpAnalysis } }),
       },
       {
         version: VERSION,
+        bmpPeerMetrics: config.bmpPeerMetrics,
         routeSeries: config.routeSeries,
         routeSeriesLimit: config.routeSeriesLimit,
         onRouteSeriesCapped: (routes, limit) =>
@@ -135,6 +176,8 @@ export class Monitor {
       registry: this.registry,
       log: this.log,
       statusPage: () => this.statusPage(),
+      fallback: () => ({ result: this.#fallback, computedAt: this.#analysedAt }),
+      ...(bmp === undefined ? {} : { bmpAnalysis: () => this.#bmpAnalysis }),
     });
   }
 
@@ -198,6 +241,23 @@ export class Monitor {
     return this.#space;
   }
 
+  /** The fallback analysis of the Invalid routes as last computed. */
+  get fallback(): FallbackResult | undefined {
+    return this.#fallback;
+  }
+
+  /** ROV enforcement and per-peer states of the BMP routers as last computed. */
+  get bmpAnalysis(): BmpAnalysis {
+    return this.#bmpAnalysis;
+  }
+
+  /** Runs the debounced analyses now (tests, and callers that cannot wait for the delay). */
+  analyseNow(): void {
+    clearTimeout(this.#spaceTimer);
+    this.#spaceTimer = undefined;
+    this.#computeAddressSpace();
+  }
+
   statusPage(): string {
     return renderStatusPage({
       engine: this.engine,
@@ -205,7 +265,12 @@ export class Monitor {
       rtrCaches: this.rtr?.caches ?? [],
       routeSources: this.routeSources.map((s) => ({
         name: s.name,
-        routes: s instanceof RouteListSource ? s.size : s instanceof MrtRouteSource ? s.routes : undefined,
+        routes:
+          s instanceof RouteListSource
+            ? s.size
+            : s instanceof MrtRouteSource || s instanceof BmpRouteSource
+              ? s.routes
+              : undefined,
         error: s instanceof RouteListSource ? s.lastError?.message : undefined,
       })),
       vrpErrors: new Map(
@@ -217,7 +282,15 @@ export class Monitor {
     });
   }
 
-  // Address space walks every route: off the scrape path, once changes settle.
+  #routeListLoaded(source: RouteListSource, entries: readonly RouteEntry[]): void {
+    this.#listed.set(source, entries);
+    this.classifier.setListed([...this.#listed.values()].flat());
+    // Before start() the BMP source holds nothing; afterwards its routes may change group.
+    if (this.bmp !== undefined && this.#started) this.bmp.reclassify();
+  }
+
+  // Address space, the fallback analysis and the BMP analysis walk every route: off the
+  // scrape path, once changes settle.
   #scheduleAddressSpace(): void {
     if (!this.#started || this.#spaceTimer !== undefined) return;
     this.#spaceTimer = setTimeout(() => {
@@ -229,6 +302,10 @@ export class Monitor {
 
   #computeAddressSpace(): void {
     this.#space = this.engine.addressSpace();
+    this.#fallback = analyseFallback(this.engine.store);
+    if (this.bmp !== undefined)
+      this.#bmpAnalysis = analyseBmp(this.bmp.listener.routers.values(), this.engine.table, this.#now());
+    this.#analysedAt = this.#now();
   }
 
   #vrpsApplied(source: number, announced: number, withdrawn: number, full: boolean, changed: number): void {

@@ -2,7 +2,9 @@
 // so tools written for Routinator read rovkit's answers) and the operator's routes with
 // state, reason, explanation and last change.
 import { RovError, toValidityJson, type Explanation, type ValidityJson } from '@rovkit/core';
-import { STATE_OF_CODE, STATES, type Engine } from '../engine/engine.js';
+import { STATE_OF_CODE, STATES, type Engine, type StateName } from '../engine/engine.js';
+import { FALLBACKS, type FallbackName, type FallbackResult } from '../engine/fallback.js';
+import type { BmpAnalysis, InvalidSeen, RovEvidence } from '../sources/bmp-analysis.js';
 
 /** An API request that cannot be answered: HTTP status and a message naming the bad value. */
 export class ApiError extends Error {
@@ -157,5 +159,178 @@ export function routeJson(engine: Engine, id: number): RouteJson {
     explanation: e.validity,
   };
   if (e.validity.reason !== undefined) out.reason = e.validity.reason;
+  return out;
+}
+
+// ------------------------------------------------------- ROV enforcement
+
+export interface RovEnforcementJson {
+  computed_at: string | null;
+  routers: Array<{
+    router: string;
+    session: string;
+    sys_name: string | null;
+    evidence: RovEvidence;
+    invalid_accepted: number;
+    invalid_rejected: number;
+    invalid_unknown: number;
+    peers: Array<{
+      peer: string;
+      peer_as: number;
+      type: string;
+      up: boolean;
+      invalid_seen: number;
+      invalid_accepted: number;
+      invalid_rejected: number;
+    }>;
+  }>;
+  invalid_total: number;
+  invalid: Array<{
+    router: string;
+    peer: string;
+    peer_as: number;
+    prefix: string;
+    origin_asn: string;
+    reason: 'as' | 'length';
+    status: InvalidSeen['status'];
+  }>;
+}
+
+/** GET /api/v1/rov-enforcement[?status=accepted|rejected|unknown&router=&limit=]. */
+export function rovEnforcement(
+  analysis: BmpAnalysis,
+  query: { status?: string; router?: string; limit?: number },
+): RovEnforcementJson {
+  const status = query.status === '' ? undefined : query.status;
+  if (status !== undefined && !['accepted', 'rejected', 'unknown'].includes(status))
+    throw new ApiError(400, `unknown status "${status}": expected accepted, rejected or unknown`);
+  const limit = query.limit ?? 1000;
+  if (!Number.isInteger(limit) || limit < 0) throw new ApiError(400, `invalid limit ${String(query.limit)}`);
+  const router = query.router === '' ? undefined : query.router;
+  const invalid = analysis.invalid
+    .filter(
+      (r) => (status === undefined || r.status === status) && (router === undefined || r.router === router),
+    )
+    .slice(0, limit)
+    .map((r) => ({
+      router: r.router,
+      peer: r.peer,
+      peer_as: r.peerAs,
+      prefix: r.prefix,
+      origin_asn: r.origin === 'none' ? 'none' : `AS${r.origin}`,
+      reason: r.code === 3 ? ('length' as const) : ('as' as const),
+      status: r.status,
+    }));
+  return {
+    computed_at: analysis.computedAt === 0 ? null : new Date(analysis.computedAt).toISOString(),
+    routers: analysis.routers
+      .filter((r) => router === undefined || r.label === router)
+      .map((r) => ({
+        router: r.label,
+        session: r.router.id,
+        sys_name: r.router.sysName ?? null,
+        evidence: r.evidence,
+        invalid_accepted: r.accepted,
+        invalid_rejected: r.rejected,
+        invalid_unknown: r.unknown,
+        peers: r.peers
+          .filter((p) => p.peer.type !== 'loc-rib')
+          .map((p) => ({
+            peer: p.label,
+            peer_as: p.peer.asn,
+            type: p.peer.type,
+            up: p.peer.up,
+            invalid_seen: p.invalidSeen,
+            invalid_accepted: p.accepted,
+            invalid_rejected: p.rejected,
+          })),
+      })),
+    invalid_total: analysis.invalidTotal,
+    invalid,
+  };
+}
+
+// ------------------------------------------------------------- fallback
+
+export interface InvalidFallbackJson {
+  computed_at: string | null;
+  routes: Record<'ipv4' | 'ipv6', Record<FallbackName, number>>;
+  /** Invalid address space, /24 (IPv4) and /48 (IPv6) units, overlaps once. */
+  address_space: Record<'ipv4' | 'ipv6', { covered: number; none: number }>;
+  total: number;
+  invalid: Array<
+    RouteJson & {
+      fallback: FallbackName;
+      /** Share of the route's address space still reachable without Invalid routes (0..1). */
+      covered_share: number;
+      /** The non-Invalid route of the same or the nearest less specific prefix, if any. */
+      covered_by: { prefix: string; origin_asn: string; state: StateName } | null;
+    }
+  >;
+}
+
+/** GET /api/v1/invalid-fallback[?fallback=covered|partial|none&afi=&group=&limit=]. */
+export function invalidFallback(
+  engine: Engine,
+  result: FallbackResult | undefined,
+  computedAt: number,
+  query: { fallback?: string; afi?: string; group?: string; limit?: number },
+): InvalidFallbackJson {
+  const want =
+    query.fallback === undefined || query.fallback === ''
+      ? -1
+      : FALLBACKS.indexOf(query.fallback as FallbackName);
+  if (want < 0 && query.fallback !== undefined && query.fallback !== '')
+    throw new ApiError(400, `unknown fallback "${query.fallback}": expected covered, partial or none`);
+  let wantFamily = 0;
+  if (query.afi !== undefined && query.afi !== '') {
+    if (query.afi !== 'ipv4' && query.afi !== 'ipv6')
+      throw new ApiError(400, `unknown afi "${query.afi}": expected ipv4 or ipv6`);
+    wantFamily = query.afi === 'ipv4' ? 4 : 6;
+  }
+  const limit = query.limit ?? 1000;
+  if (!Number.isInteger(limit) || limit < 0) throw new ApiError(400, `invalid limit ${String(query.limit)}`);
+  const store = engine.store;
+  const wantGroup = query.group === undefined || query.group === '' ? -1 : store.groups.indexOf(query.group);
+  const counts = (a: number): Record<FallbackName, number> => ({
+    covered: result?.routes[a * 3] ?? 0,
+    partial: result?.routes[a * 3 + 1] ?? 0,
+    none: result?.routes[a * 3 + 2] ?? 0,
+  });
+  const out: InvalidFallbackJson = {
+    computed_at: result === undefined ? null : new Date(computedAt).toISOString(),
+    routes: { ipv4: counts(0), ipv6: counts(1) },
+    address_space: {
+      ipv4: { covered: result?.space[0] ?? 0, none: result?.space[1] ?? 0 },
+      ipv6: { covered: result?.space[2] ?? 0, none: result?.space[3] ?? 0 },
+    },
+    total: 0,
+    invalid: [],
+  };
+  if (result === undefined || (query.group !== undefined && query.group !== '' && wantGroup < 0)) return out;
+  for (let k = 0; k < result.ids.length; k++) {
+    const id = result.ids[k]!;
+    // The walk is a little older than the store: skip routes gone or no longer Invalid.
+    if (!store.live(id) || STATE_OF_CODE[store.state[id]!] !== 1) continue;
+    if (want >= 0 && result.fallback[k] !== want) continue;
+    if (wantFamily !== 0 && store.family[id] !== wantFamily) continue;
+    if (wantGroup >= 0 && store.group[id] !== wantGroup) continue;
+    out.total++;
+    if (out.invalid.length >= limit) continue;
+    const by = result.coveredBy[k]!;
+    const byLive = by >= 0 && store.live(by);
+    out.invalid.push({
+      ...routeJson(engine, id),
+      fallback: FALLBACKS[result.fallback[k]!]!,
+      covered_share: result.coveredShare[k]!,
+      covered_by: byLive
+        ? {
+            prefix: store.prefixText(by),
+            origin_asn: store.originValue(by) === 'none' ? 'none' : `AS${store.originValue(by)}`,
+            state: STATES[STATE_OF_CODE[store.state[by]!]!]!,
+          }
+        : null,
+    });
+  }
   return out;
 }

@@ -5,7 +5,9 @@ import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import { ListenError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { ApiError, listRoutes, validityBatch, validityOne } from './api.js';
+import { ApiError, invalidFallback, listRoutes, rovEnforcement, validityBatch, validityOne } from './api.js';
+import type { FallbackResult } from '../engine/fallback.js';
+import type { BmpAnalysis } from '../sources/bmp-analysis.js';
 import type { Engine } from '../engine/engine.js';
 
 /** Default port of `rovkit monitor` (beside 9323, Docker's metrics port). */
@@ -19,6 +21,10 @@ export interface HttpHandlerDeps {
   readonly log: Logger;
   /** The status page's HTML. */
   statusPage(): string;
+  /** The last fallback analysis and when it ran (ms since the epoch). */
+  fallback?(): { result: FallbackResult | undefined; computedAt: number };
+  /** The last analysis of the BMP routers' RIBs; absent without a BMP listener. */
+  bmpAnalysis?(): BmpAnalysis;
 }
 
 export class HttpServer {
@@ -108,8 +114,47 @@ export class HttpServer {
           limit: limit === null ? undefined : Number(limit),
         }),
       );
+    } else if (path === '/api/v1/invalid-fallback' && get) {
+      const q = url.searchParams;
+      const limit = q.get('limit');
+      const f = this.#deps.fallback?.() ?? { result: undefined, computedAt: 0 };
+      json(res, () =>
+        invalidFallback(engine, f.result, f.computedAt, {
+          fallback: q.get('fallback') ?? undefined,
+          afi: q.get('afi') ?? undefined,
+          group: q.get('group') ?? undefined,
+          limit: limit === null ? undefined : Number(limit),
+        }),
+      );
+    } else if (path === '/api/v1/rov-enforcement' && get && this.#deps.bmpAnalysis !== undefined) {
+      const q = url.searchParams;
+      const limit = q.get('limit');
+      const analysis = this.#deps.bmpAnalysis();
+      json(res, () =>
+        rovEnforcement(analysis, {
+          status: q.get('status') ?? undefined,
+          router: q.get('router') ?? undefined,
+          limit: limit === null ? undefined : Number(limit),
+        }),
+      );
+    } else if (path === '/api/v1/rov-enforcement' && get) {
+      send(
+        res,
+        404,
+        'application/json',
+        `${JSON.stringify({ error: 'no BMP listener: start the monitor with --bmp' })}\n`,
+      );
     } else if (
-      ['/metrics', '/healthz', '/readyz', '/', '/api/v1/routes', '/api/v1/validity'].includes(path) ||
+      [
+        '/metrics',
+        '/healthz',
+        '/readyz',
+        '/',
+        '/api/v1/routes',
+        '/api/v1/validity',
+        '/api/v1/invalid-fallback',
+        '/api/v1/rov-enforcement',
+      ].includes(path) ||
       path.startsWith('/api/v1/validity/')
     ) {
       res.setHeader('allow', path === '/api/v1/validity' ? 'POST' : 'GET, HEAD');

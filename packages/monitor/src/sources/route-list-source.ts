@@ -18,6 +18,8 @@ export interface RouteListSourceOptions {
   /** ms between checks of the file (default 2000). */
   readonly pollMs?: number;
   readonly settleMs?: number;
+  /** Called with the entries after each successful read (the BMP feed groups by them). */
+  readonly onLoad?: (entries: readonly RouteEntry[]) => void;
 }
 
 export class RouteListSource implements RouteSource {
@@ -121,6 +123,7 @@ export class RouteListSource implements RouteSource {
     }
     this.#routes = next;
     this.lastError = undefined;
+    this.#options.onLoad?.([...next.values()]);
     this.#options.log.log('info', 'route_file_loaded', {
       source: this.name,
       routes: next.size,
