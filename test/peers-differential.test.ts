@@ -9,6 +9,7 @@ import {
   dataFiles,
   formatRoute,
   loadRealRoutes,
+  pickRoutes,
   readVrpFile,
   routeOrigin,
   routePrefixes,
@@ -101,25 +102,7 @@ function sampleRoutes(all: RouteSet): RouteSet {
   for (let i = 0; i < all.v4.count; i++) if (all.v4.addr[i]! < SLICE_END || i % 50 === 0) pick4.push(i);
   const pick6: number[] = [];
   for (let i = 0; i < all.v6.count; i += 10) pick6.push(i);
-  const words = new Uint32Array(pick6.length * 4);
-  pick6.forEach((j, k) => words.set(all.v6.words.subarray(j * 4, j * 4 + 4), k * 4));
-  return {
-    v4: {
-      addr: Uint32Array.from(pick4, (i) => all.v4.addr[i]!),
-      length: Uint8Array.from(pick4, (i) => all.v4.length[i]!),
-      origin: Uint32Array.from(pick4, (i) => all.v4.origin[i]!),
-      originIsSet: Uint8Array.from(pick4, (i) => all.v4.originIsSet[i]!),
-      count: pick4.length,
-    },
-    v6: {
-      words,
-      length: Uint8Array.from(pick6, (j) => all.v6.length[j]!),
-      origin: Uint32Array.from(pick6, (j) => all.v6.origin[j]!),
-      originIsSet: Uint8Array.from(pick6, (j) => all.v6.originIsSet[j]!),
-      count: pick6.length,
-    },
-    count: pick4.length + pick6.length,
-  };
+  return pickRoutes(all, pick4, pick6);
 }
 
 describe.skipIf(missing(...data) !== undefined)('peers against the naive scan on real data', () => {

@@ -349,6 +349,29 @@ export function formatRoute(routes: RouteSet, i: number): string {
   return formatV6(routes.v6.words, j * 4, routes.v6.length[j]!);
 }
 
+/** The routes of `all` at the given IPv4 and IPv6 indexes, as a RouteSet of their own. */
+export function pickRoutes(all: RouteSet, pick4: readonly number[], pick6: readonly number[]): RouteSet {
+  const words = new Uint32Array(pick6.length * 4);
+  pick6.forEach((j, k) => words.set(all.v6.words.subarray(j * 4, j * 4 + 4), k * 4));
+  return {
+    v4: {
+      addr: Uint32Array.from(pick4, (i) => all.v4.addr[i]!),
+      length: Uint8Array.from(pick4, (i) => all.v4.length[i]!),
+      origin: Uint32Array.from(pick4, (i) => all.v4.origin[i]!),
+      originIsSet: Uint8Array.from(pick4, (i) => all.v4.originIsSet[i]!),
+      count: pick4.length,
+    },
+    v6: {
+      words,
+      length: Uint8Array.from(pick6, (j) => all.v6.length[j]!),
+      origin: Uint32Array.from(pick6, (j) => all.v6.origin[j]!),
+      originIsSet: Uint8Array.from(pick6, (j) => all.v6.originIsSet[j]!),
+      count: pick6.length,
+    },
+    count: pick4.length + pick6.length,
+  };
+}
+
 /**
  * Every route as prefix text, in RouteSet order (for the string APIs, built before timing),
  * as a program reading a route file gets them: lines split from one text. Strings built by

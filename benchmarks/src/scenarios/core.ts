@@ -43,6 +43,7 @@ import {
   dataFiles,
   formatV4,
   formatV6,
+  pickRoutes,
   readVrpFile,
   repoRoot,
   routeOrigin,
@@ -264,25 +265,7 @@ function sampleRoutes(all: RouteSet, want: number): RouteSet {
     if (i < all.v4.count) pick4.push(i);
     else pick6.push(i - all.v4.count);
   }
-  const words = new Uint32Array(pick6.length * 4);
-  pick6.forEach((j, k) => words.set(all.v6.words.subarray(j * 4, j * 4 + 4), k * 4));
-  return {
-    v4: {
-      addr: Uint32Array.from(pick4, (i) => all.v4.addr[i]!),
-      length: Uint8Array.from(pick4, (i) => all.v4.length[i]!),
-      origin: Uint32Array.from(pick4, (i) => all.v4.origin[i]!),
-      originIsSet: Uint8Array.from(pick4, (i) => all.v4.originIsSet[i]!),
-      count: pick4.length,
-    },
-    v6: {
-      words,
-      length: Uint8Array.from(pick6, (j) => all.v6.length[j]!),
-      origin: Uint32Array.from(pick6, (j) => all.v6.origin[j]!),
-      originIsSet: Uint8Array.from(pick6, (j) => all.v6.originIsSet[j]!),
-      count: pick6.length,
-    },
-    count: pick4.length + pick6.length,
-  };
+  return pickRoutes(all, pick4, pick6);
 }
 
 /**
