@@ -6,8 +6,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import {
-  README_END,
-  README_START,
+  readmeMarkers,
   createReport,
   effectiveTarget,
   figure,
@@ -160,18 +159,24 @@ describe('report output', () => {
     expect(writeReport(report(true), dir)).toBe(join(dir, `${full.date}-node${major}-quick.json`));
   });
 
-  it('replaces only the text between the README markers', () => {
+  it('replaces only the text between the README markers of the same Node major', () => {
     dir = mkdtempSync(join(tmpdir(), 'rovkit-report-'));
     const readme = join(dir, 'README.md');
+    const node20 = readmeMarkers('20');
+    const node24 = readmeMarkers('24');
     writeFileSync(readme, '# Benchmarks\n\nIntro.\n');
-    updateReadme('first table', readme);
-    updateReadme('second table\n', readme);
+    updateReadme('first table', '20', readme);
+    updateReadme('second table\n', '20', readme);
     const text = readFileSync(readme, 'utf8');
     expect(text).toBe(
-      `# Benchmarks\n\nIntro.\n\n## Results\n\n${README_START}\nsecond table\n${README_END}\n`,
+      `# Benchmarks\n\nIntro.\n\n### Node 20\n\n${node20.start}\nsecond table\n${node20.end}\n`,
     );
     writeFileSync(readme, text.replace('second table', 'old') + '\nOutro.\n');
-    updateReadme('third', readme);
-    expect(readFileSync(readme, 'utf8')).toContain(`${README_START}\nthird\n${README_END}\n\nOutro.\n`);
+    updateReadme('third', '20', readme);
+    updateReadme('on 24', '24', readme);
+    const after = readFileSync(readme, 'utf8');
+    expect(after).toContain(`${node20.start}\nthird\n${node20.end}\n\nOutro.\n`);
+    expect(after).toContain(`### Node 24\n\n${node24.start}\non 24\n${node24.end}\n`);
+    expect(after).not.toContain('old');
   });
 });

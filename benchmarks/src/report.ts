@@ -10,8 +10,13 @@ import type { Summary } from './stats.js';
 
 export const resultsDir = join(repoRoot, 'benchmarks', 'results');
 export const readmePath = join(repoRoot, 'benchmarks', 'README.md');
-export const README_START = '<!-- bench:results:start -->';
-export const README_END = '<!-- bench:results:end -->';
+/** The markers around the results of one Node major in benchmarks/README.md. */
+export function readmeMarkers(nodeMajor: string): { start: string; end: string } {
+  return {
+    start: `<!-- bench:results:node${nodeMajor}:start -->`,
+    end: `<!-- bench:results:node${nodeMajor}:end -->`,
+  };
+}
 
 /** One measured value with its spread, in the unit of its Measurement. */
 export interface Figure {
@@ -240,17 +245,19 @@ export function writeReport(report: BenchReport, dir: string = resultsDir): stri
 }
 
 /**
- * Puts `markdown` between README_START and README_END in `path` (benchmarks/README.md by
- * default), appending the markers when the file lacks them and creating the file if needed.
+ * Puts `markdown` between the markers of `nodeMajor` in `path` (benchmarks/README.md by
+ * default), so that each Node major keeps its own table; appends a section with the markers
+ * when the file lacks them, and creates the file if needed.
  */
-export function updateReadme(markdown: string, path: string = readmePath): void {
-  const block = `${README_START}\n${markdown.trimEnd()}\n${README_END}`;
+export function updateReadme(markdown: string, nodeMajor: string, path: string = readmePath): void {
+  const { start: startMarker, end: endMarker } = readmeMarkers(nodeMajor);
+  const block = `${startMarker}\n${markdown.trimEnd()}\n${endMarker}`;
   const old = existsSync(path) ? readFileSync(path, 'utf8') : '# rovkit benchmarks\n';
-  const start = old.indexOf(README_START);
-  const end = old.indexOf(README_END);
+  const start = old.indexOf(startMarker);
+  const end = old.indexOf(endMarker);
   const next =
     start >= 0 && end > start
-      ? `${old.slice(0, start)}${block}${old.slice(end + README_END.length)}`
-      : `${old.trimEnd()}\n\n## Results\n\n${block}\n`;
+      ? `${old.slice(0, start)}${block}${old.slice(end + endMarker.length)}`
+      : `${old.trimEnd()}\n\n### Node ${nodeMajor}\n\n${block}\n`;
   writeFileSync(path, next);
 }

@@ -151,7 +151,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   if (options.write) {
     const path = writeReport(report);
     // A quick run never replaces the full run's table in the README.
-    if (!options.quick) updateReadme(markdown);
+    if (!options.quick) updateReadme(markdown, process.versions.node.split('.')[0]!);
     log(`wrote ${path}${options.quick ? '' : ' and benchmarks/README.md'}`);
   }
   process.stdout.write(markdown);
