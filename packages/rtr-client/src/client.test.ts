@@ -305,6 +305,45 @@ describe('RtrClient: sessions and serials', () => {
     expect(serialQueries.map((p) => (p as { serial: number }).serial)).toEqual([0xfffffffe, 0xffffffff, 0]);
   });
 
+  it('ignores a Serial Notify for an older serial, in RFC 1982 order across the wrap', async () => {
+    const cache = cacheWith([A], { serial: 0xffffffff });
+    const r = client([cache.transport()]);
+    r.client.start();
+    await r.client.whenSynced();
+    expect(r.client.serial).toBe(0);
+    const conn = [...cache.connections][0]!;
+    // 0xffffffff and 0xfffffff0 come before 0 (RFC 1982): nothing new to ask for.
+    await conn.send(
+      serialNotify(2, cache.sessionId, 0xffffffff),
+      serialNotify(2, cache.sessionId, 0xfffffff0),
+    );
+    await new Promise((res) => setTimeout(res, 40));
+    expect(queries(cache)).toEqual(['reset@v2']);
+    // 1 comes after 0: followed up.
+    cache.update([A, B]);
+    await until('the delta', () => r.deltas.length === 2);
+    expect(queries(cache)).toEqual(['reset@v2', 'serial@v2']);
+    expect(r.client.serial).toBe(1);
+  });
+
+  it('treats a Cache Reset in reply to a Reset Query as Corrupt Data instead of looping', async () => {
+    const cache = cacheWith([A]);
+    cache.onQuery = async (conn) => {
+      await conn.send(cacheReset(2));
+      return true;
+    };
+    const r = client([cache.transport()]);
+    r.client.start();
+    await until('an error state', () => r.client.state.status === 'error');
+    expect(r.errors[0]!.code).toBe('RTR_ERR_CORRUPT_DATA');
+    const reports = reportsFromClient(cache);
+    expect(reports[0]!.errorCode).toBe(ErrorCode.CorruptData);
+    expect(Buffer.from(reports[0]!.pdu)).toEqual(encode(cacheReset(2)));
+    // One Reset Query per connection, not a Reset Query / Cache Reset ping-pong.
+    for (const conn of cache.log)
+      expect(conn.received.filter((p) => p.type === PduType.ResetQuery).length).toBeLessThanOrEqual(1);
+  });
+
   it('handles a Cache Reset in the middle of a sync: drops what was staged and resets', async () => {
     const cache = cacheWith([A, B]);
     const r = client([cache.transport()]);
@@ -452,6 +491,16 @@ describe('RtrClient: errors, timers and versions', () => {
     expect(r.client.timers).toEqual({ refresh: 1, retry: 7200, expire: 600 });
     expect(r.warnings).toHaveLength(3);
     expect(r.warnings[0]).toContain('refresh interval 0');
+  });
+
+  it('polls before expire when the cache sends a refresh interval not shorter than its expire interval', async () => {
+    const cache = cacheWith([A], { timers: { refresh: 7200, retry: 600, expire: 3600 } });
+    const r = client([cache.transport()]);
+    r.client.start();
+    await r.client.whenSynced();
+    expect(r.client.timers).toEqual({ refresh: 1800, retry: 600, expire: 3600 });
+    expect(r.warnings).toHaveLength(1);
+    expect(r.warnings[0]).toContain('refresh interval 7200');
   });
 
   it('uses the RFC defaults with version 0, whose End of Data has no timers', async () => {
@@ -771,6 +820,23 @@ describe('RtrClient: failures, expiry, failover', () => {
     expect(() => new RtrClient({ caches: ['x:1'], connectTimeout: -1 })).toThrow(
       expect.objectContaining({ code: 'RTR_ERR_INVALID_ARGUMENT' }),
     );
+    // Local timers above the RFC 8210 maximum, and delays setTimeout cannot hold (it would
+    // fire them after 1 ms).
+    for (const timers of [{ refresh: 86_401 }, { retry: 7201 }, { expire: 172_801 }, { refresh: 1e7 }])
+      expect(() => new RtrClient({ caches: ['x:1'], timers })).toThrow(
+        expect.objectContaining({ code: 'RTR_ERR_INVALID_ARGUMENT' }),
+      );
+    expect(() => new RtrClient({ caches: ['x:1'], switchBackInterval: 2 ** 31 })).toThrow(
+      expect.objectContaining({ code: 'RTR_ERR_INVALID_ARGUMENT' }),
+    );
+    expect(() => new RtrClient({ caches: ['x:1'], backoff: { max: Infinity } })).toThrow(
+      expect.objectContaining({ code: 'RTR_ERR_INVALID_ARGUMENT' }),
+    );
+    expect(new RtrClient({ caches: ['x:1'], timers: { refresh: 86_400, retry: 0.5 } }).timers).toEqual({
+      refresh: 86_400,
+      retry: 0.5,
+      expire: 7200,
+    });
     const t = new VrpTable();
     t.add({ prefix: '10.0.0.0/8', maxLength: 8, asn: 1 });
     expect(() => new RtrClient({ caches: ['x:1'], table: t })).toThrow(

@@ -176,10 +176,14 @@ function toTransport(c: CacheOption): Transport {
   return o.tls === true ? tlsTransport(o) : tcpTransport(o);
 }
 
-function positive(name: string, value: number | undefined, fallback: number): number {
+// setTimeout takes at most 2^31-1 ms; a longer delay fires after 1 ms (with a warning),
+// which would turn a long interval into a busy loop.
+const MAX_DELAY_MS = 0x7fff_ffff;
+
+function positive(name: string, value: number | undefined, fallback: number, max = MAX_DELAY_MS): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value))
-    throw new InvalidArgumentError(`${name} must be a positive number, got ${String(value)}`);
+  if (typeof value !== 'number' || !(value > 0) || !(value <= max))
+    throw new InvalidArgumentError(`${name} must be a positive number up to ${max}, got ${String(value)}`);
   return value;
 }
 
@@ -255,10 +259,15 @@ export class RtrClient extends EventEmitter<RtrClientEvents> implements SessionH
       throw new InvalidArgumentError(`backoff.jitter must be in 0..1, got ${this.#backoff.jitter}`);
     this.#switchBackInterval = positive('switchBackInterval', options.switchBackInterval, 60_000);
     const t = options.timers ?? {};
+    // Local values may be shorter than the RFC minimum (labs, tests) but not longer than
+    // its maximum.
+    const max = (key: keyof Timers): number => TIMER_RANGES[key][1];
     this.#timerOverrides = {
-      ...(t.refresh === undefined ? {} : { refresh: positive('timers.refresh', t.refresh, 0) }),
-      ...(t.retry === undefined ? {} : { retry: positive('timers.retry', t.retry, 0) }),
-      ...(t.expire === undefined ? {} : { expire: positive('timers.expire', t.expire, 0) }),
+      ...(t.refresh === undefined
+        ? {}
+        : { refresh: positive('timers.refresh', t.refresh, 0, max('refresh')) }),
+      ...(t.retry === undefined ? {} : { retry: positive('timers.retry', t.retry, 0, max('retry')) }),
+      ...(t.expire === undefined ? {} : { expire: positive('timers.expire', t.expire, 0, max('expire')) }),
     };
     this.#timers = { ...DEFAULT_TIMERS, ...this.#timerOverrides };
     this.#maxPduLength = options.maxPduLength ?? DEFAULT_MAX_PDU_LENGTH;
@@ -615,7 +624,22 @@ export class RtrClient extends EventEmitter<RtrClientEvents> implements SessionH
         this.#warn(`${key} interval ${sent[key]} s is outside ${lo}..${hi}: using ${clamped[key]} s`, target);
       }
     }
-    return { ...clamped, ...this.#timerOverrides };
+    return this.#consistent({ ...clamped, ...this.#timerOverrides }, target);
+  }
+
+  /**
+   * RFC 8210 §6: the expire interval must be longer than the refresh interval. With a
+   * refresh at or past expire, data from a healthy cache that has nothing new would be
+   * purged before the next poll: poll at half the expire interval instead.
+   */
+  #consistent(timers: Timers, target: string | undefined): Timers {
+    if (timers.refresh < timers.expire) return timers;
+    const refresh = Math.max(1, Math.floor(timers.expire / 2));
+    this.#warn(
+      `refresh interval ${timers.refresh} s is not shorter than expire interval ${timers.expire} s: using ${refresh} s`,
+      target,
+    );
+    return { ...timers, refresh };
   }
 
   #armExpire(at: number): void {
@@ -709,7 +733,14 @@ export class RtrClient extends EventEmitter<RtrClientEvents> implements SessionH
       return;
     }
     if (state === undefined) return;
-    const expire = this.#timerOverrides.expire ?? state.timers.expire;
+    // The file's timers were clamped when saved, but a file can be edited by hand.
+    const restored = { ...state.timers } as { -readonly [K in keyof Timers]: number };
+    for (const key of ['refresh', 'retry', 'expire'] as const) {
+      const [lo, hi] = TIMER_RANGES[key];
+      restored[key] = Math.min(hi, Math.max(lo, restored[key]));
+    }
+    const timers = this.#consistent({ ...restored, ...this.#timerOverrides }, state.target);
+    const expire = timers.expire;
     const expiresAt = state.syncedAt + expire * 1000;
     if (expiresAt <= Date.now()) {
       this.#warn(
@@ -740,7 +771,7 @@ export class RtrClient extends EventEmitter<RtrClientEvents> implements SessionH
     };
     this.#resetNeeded =
       cache === undefined || state.version > this.#version || state.version < this.#minVersion;
-    this.#timers = { ...state.timers, ...this.#timerOverrides };
+    this.#timers = timers;
     this.#lastSyncAt = state.syncedAt;
     this.#armExpire(expiresAt);
     this.#emitDelta({

@@ -5,7 +5,9 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, RtrWireError } from './errors.js';
 import { Framer } from './framer.js';
-import { decodePdu } from './pdu.js';
+import { runRtrStream } from './fuzz.js';
+import { decodePdu, PduType } from './pdu.js';
+import { cacheResponse, encode } from './testing/pdus.js';
 
 interface Malformed {
   readonly name: string;
@@ -89,6 +91,18 @@ describe('malformed PDUs', () => {
     const copy = (error as RtrWireError).pdu;
     expect(Array.from(copy)).toEqual(m.bytes.slice(0, copy.length));
     expect(copy.length).toBeGreaterThanOrEqual(8);
+  });
+
+  // The same corpus played to a session as the payload of its Reset Query: the client
+  // must answer each PDU with one Error Report of its code, except a broken Error Report,
+  // which is never answered (RFC 8210 §5.11), and apply nothing.
+  it.each(corpus.map((m) => [m.name, m] as const))('answered on the wire: %s', async (_name, m) => {
+    const version = Math.min(m.bytes[0]!, 2) as 0 | 1 | 2;
+    const input = Buffer.concat([encode(cacheResponse(version, 7)), Buffer.from(m.bytes)]);
+    const result = await runRtrStream(input, { version });
+    expect(result.reportsSent).toEqual(m.bytes[1] === PduType.ErrorReport ? [] : [m.code]);
+    expect(result.pduErrorCode).toBe(m.code);
+    expect(result.applied).toBe(0);
   });
 
   it('rejects an oversized length from the header alone, before any body arrives', () => {

@@ -37,6 +37,7 @@ import {
 } from './pdu.js';
 import type { PayloadDelta, PayloadStore, PayloadUpdate } from './payload.js';
 import { Reader } from './reader.js';
+import { compareSerial } from './serial.js';
 import type { Transport } from './transport.js';
 import { Writer } from './writer.js';
 
@@ -113,6 +114,7 @@ export class Session {
   #debounceTimer: NodeJS.Timeout | undefined;
   #refreshTimer: NodeJS.Timeout | undefined;
   #trigger: ((t: Trigger | 'reset') => void) | undefined;
+  #triggerFailed: ((reason: RtrError) => void) | undefined;
   #held: { sessionId: number; serial: number } | undefined;
   #closedInQuery = false;
 
@@ -250,16 +252,17 @@ export class Session {
       const done = (t: Trigger | 'reset'): void => {
         this.#clearTriggerTimers();
         this.#trigger = undefined;
+        this.#triggerFailed = undefined;
         resolve(t);
       };
       this.#trigger = done;
-      void this.closed.then((reason) => {
-        if (this.#trigger === done) {
-          this.#clearTriggerTimers();
-          this.#trigger = undefined;
-          reject(reason);
-        }
-      });
+      // Held in a field that #finish calls, rather than a `closed.then()` per wait: a
+      // session lives for days and waits once per notify or refresh, and every such
+      // reaction would stay attached to `closed` until the connection ends.
+      this.#triggerFailed = (reason) => {
+        this.#trigger = undefined;
+        reject(reason);
+      };
       this.#held = held;
       this.#refreshTimer = setTimeout(() => done('refresh'), refreshMs);
       if (this.#cacheResetSeen) return done('reset');
@@ -272,8 +275,14 @@ export class Session {
     if (this.#debounceTimer !== undefined || this.#trigger === undefined) return;
     const n = this.#notified;
     const held = this.#held;
-    if (n === undefined || (held !== undefined && n.serial === held.serial && n.sessionId === held.sessionId))
-      return;
+    if (n === undefined) return;
+    // A notify for the session held that names its serial or an older one (RFC 1982 order,
+    // so 0xffffffff is older than 0) announces nothing new: a query would only return
+    // an empty update. One that cannot be ordered (2^31 apart) is followed up.
+    if (held !== undefined && n.sessionId === held.sessionId) {
+      const order = compareSerial(n.serial, held.serial);
+      if (order === 0 || order === -1) return;
+    }
     this.#debounceTimer = setTimeout(() => {
       this.#debounceTimer = undefined;
       this.#trigger?.('notify');
@@ -307,6 +316,9 @@ export class Session {
     const pending = this.#pending;
     this.#pending = undefined;
     pending?.reject(reason);
+    const waiting = this.#triggerFailed;
+    this.#triggerFailed = undefined;
+    waiting?.(reason);
     this.#resolveClosed(reason);
   }
 
@@ -454,10 +466,17 @@ export class Session {
         return this.#resolve({ kind: 'synced', delta, eod: pdu });
       }
       case PduType.CacheReset:
-        // The reply to a Serial Query the cache cannot serve. Tolerated anywhere: a staged
-        // update is dropped (nothing was applied) and a Reset Query follows.
-        if (this.#phase === 'query' || this.#phase === 'payload')
+        // The reply to a Serial Query the cache cannot serve, tolerated anywhere in its
+        // exchange: a staged update is dropped (nothing was applied) and a Reset Query
+        // follows. Between exchanges it asks for a Reset Query too.
+        if (this.#phase === 'query' || this.#phase === 'payload') {
+          // To a Reset Query it makes no sense (RFC 8210 §5.9: the answer to a Serial
+          // Query the cache cannot serve); followed, it would ping-pong Reset Query and
+          // Cache Reset without end and without backoff.
+          if (this.#query!.kind === 'reset')
+            throw new CorruptDataError('Cache Reset in reply to a Reset Query', copyPdu(buf, offset, length));
           return this.#resolve({ kind: 'cacheReset' });
+        }
         this.#cacheResetSeen = true;
         this.#trigger?.('reset');
         return;
