@@ -27,6 +27,7 @@ import { benchMrtParse, mrtParseMeasurements } from './mrt-parse.js';
 import { benchRtrSync, rtrSyncMeasurements } from './rtr-sync.js';
 import { coreScenarios } from './scenarios/core.js';
 import { monitorScenarios } from './scenarios/monitor.js';
+import { bmpScenarios } from './scenarios/bmp.js';
 
 /** What a scenario module gets: the run's mode, the shared real data and the report. */
 export interface BenchContext {
@@ -72,6 +73,7 @@ export const scenarios: readonly ScenarioModule[] = [
   rtrSyncScenarios,
   monitorScenarios,
   mrtParseScenarios,
+  bmpScenarios,
 ];
 
 interface Options {
