@@ -43,6 +43,13 @@ export const monitorCommand: Command = {
       `  invalid      ${url}api/v1/routes?state=invalid`,
       `  validity     ${url}api/v1/validity/AS33771/2c0f:fe38::/32`,
     ];
+    const bmp = monitor.bmp?.listener.address;
+    if (bmp !== undefined) {
+      const host = bmp.family === 'IPv6' ? `[${bmp.address}]` : bmp.address;
+      lines.push(`  BMP          ${host}:${bmp.port} (routers connect here)`);
+      lines.push(`  ROV enforced ${url}api/v1/rov-enforcement`);
+    }
+    lines.push(`  fallback     ${url}api/v1/invalid-fallback?fallback=none`);
     if (config.bundled.vrps)
       lines.push('  VRPs: bundled AFRINIC trust anchor, 2024-01-01 (use --rtr or --vrps for live data)');
     if (config.bundled.routes)

@@ -8,7 +8,7 @@ export {
   type BmpListenerOptions,
 } from './listener.js';
 export { BmpMessageType, BmpPeerType, PeerDownReason, type PeerDown, type Termination } from './messages.js';
-export { BmpSession, type SessionEvents } from './session.js';
+export { BmpSession, RouterState, type SessionEvents } from './session.js';
 export {
   POLICY_STAGES,
   PolicyStage,

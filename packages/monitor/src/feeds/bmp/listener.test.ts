@@ -170,14 +170,13 @@ describe('BMP fuzz', () => {
     statistics() {},
   };
 
-  /** Feeds bytes to a fresh session: only BmpError may escape; close() always works after. */
+  /**
+   * Feeds bytes to a fresh session: only BmpError may escape; close() always works after
+   * and removes every route that was added.
+   */
   function feed(bytes: Uint8Array): void {
-    const session = new BmpSession(
-      new RouterState('192.0.2.200', 1),
-      1 << 16,
-      new BmpCollectSink(),
-      noEvents,
-    );
+    const sink = new BmpCollectSink();
+    const session = new BmpSession(new RouterState('192.0.2.200', 1), 1 << 16, sink, noEvents);
     try {
       session.push(bytes);
     } catch (error) {
@@ -185,6 +184,8 @@ describe('BMP fuzz', () => {
     }
     session.close();
     expect(session.router.peers.size).toBe(0);
+    const added = sink.events.filter((e) => e.startsWith('+')).length;
+    expect(sink.events.length - added).toBe(added);
   }
 
   const seed = [
