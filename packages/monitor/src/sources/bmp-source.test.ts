@@ -185,12 +185,27 @@ describe('BMP as a route source', () => {
       routeMonitoring(peerB, announce(['10.1.0.0/16', '198.51.100.0/24'], 64511, 64502)),
       routeMonitoring(locRib, announce(['10.1.0.0/16'], 64511, 64502)),
     );
-    await until('both routers', () => m.engine.store.size === 5 && m.bmp!.listener.routers.size === 2);
+    // r3 sends pre-policy only: nothing tells what it kept.
+    const peerC: PeerSpec = { address: '192.0.2.10', asn: 64512 };
+    await router(
+      bmpPort,
+      initiation('r3'),
+      up(peerC),
+      routeMonitoring(peerC, announce(['10.2.0.0/16'], 64512, 64502)),
+    );
+    await until('the routers', () => m.engine.store.size === 6 && m.bmp!.listener.routers.size === 3);
     m.analyseNow();
-    const enforcement = m.bmpAnalysis.routers.map((r) => [r.label, r.evidence, r.accepted, r.rejected]);
+    const enforcement = m.bmpAnalysis.routers.map((r) => [
+      r.label,
+      r.evidence,
+      r.accepted,
+      r.rejected,
+      r.unknown,
+    ]);
     expect(enforcement.sort()).toEqual([
-      ['r1', 'post-policy', 1, 1],
-      ['r2', 'loc-rib', 1, 1],
+      ['r1', 'post-policy', 1, 1, 0],
+      ['r2', 'loc-rib', 1, 1, 0],
+      ['r3', 'none', 0, 0, 1],
     ]);
     expect(await metric(base, /^rovkit_rov_invalid_accepted\{router="r1"\}/)).toBe(1);
     expect(await metric(base, /^rovkit_rov_invalid_rejected\{router="r1"\}/)).toBe(1);
