@@ -145,4 +145,27 @@ describe.skipIf(skipMrt !== undefined)('Monitor with an MRT dump as a route sour
     expect(monitor.engine.countOf('not_found', g)).toBe(monitor.engine.store.size);
     expect(monitor.engine.store.sizeV6).toBe(monitor.engine.store.size);
   });
+
+  it('runs the fallback analysis over the dump: every Invalid route is classified once', async () => {
+    // AS1 for 2001:db8:10::/44: the dump's /48s in it turn Invalid, the others stay NotFound.
+    const vrps = write('e.csv', `${header}AS1,2001:db8:10::/44,48\n`);
+    const { monitor } = start([
+      '--vrps',
+      vrps,
+      '--mrt',
+      sharedPath('mrt/bgpdump-testdata-bview.ipv6_unicast_add_path.gz'),
+    ]);
+    await monitor.start();
+    const invalid = monitor.engine.countOf('invalid');
+    expect(invalid).toBeGreaterThan(0);
+    expect(invalid).toBeLessThan(monitor.engine.store.size);
+    const body = (await (await fetch(`${monitor.url}api/v1/invalid-fallback?limit=0`)).json()) as {
+      total: number;
+      routes: { ipv6: Record<string, number> };
+      address_space: { ipv6: { covered: number; none: number } };
+    };
+    expect(body.total).toBe(invalid);
+    expect(Object.values(body.routes.ipv6).reduce((a, b) => a + b, 0)).toBe(invalid);
+    expect(body.address_space.ipv6.covered + body.address_space.ipv6.none).toBeGreaterThan(0);
+  });
 });
