@@ -221,6 +221,11 @@ export class FakeCache {
     if (server !== undefined) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
+  /** Serves a connection accepted elsewhere (e.g. by a node:tls server). */
+  serve(socket: Duplex): void {
+    this.#accept(socket);
+  }
+
   #accept(socket: Duplex): void {
     const conn = new CacheConnection(this, socket);
     this.connections.add(conn);
