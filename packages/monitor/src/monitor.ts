@@ -283,6 +283,8 @@ export class Monitor {
         ),
       ),
       now: this.#now(),
+      ...(this.#fallback === undefined ? {} : { fallback: this.#fallback }),
+      ...(this.bmp === undefined ? {} : { bmp: this.#bmpAnalysis }),
     });
   }
 

@@ -3,6 +3,8 @@
 // behind it, and the health of every feed.
 import { toValidityJson } from '@rovkit/core';
 import { STATE_OF_CODE, STATES, type Engine } from '../engine/engine.js';
+import type { FallbackResult } from '../engine/fallback.js';
+import type { BmpAnalysis } from '../sources/bmp-analysis.js';
 import type { RtrCacheStatus } from '../sources/rtr-source.js';
 
 export interface StatusPageInput {
@@ -16,6 +18,10 @@ export interface StatusPageInput {
   readonly now: number;
   /** Invalid routes listed at most (default 500). */
   readonly maxInvalid?: number;
+  /** The last fallback analysis of the Invalid routes. */
+  readonly fallback?: FallbackResult;
+  /** With a BMP listener: the last analysis of the routers' RIBs. */
+  readonly bmp?: BmpAnalysis;
 }
 
 const escapes: Record<string, string> = {
@@ -95,6 +101,23 @@ export function renderStatusPage(input: StatusPageInput): string {
         `<tr><td>${h(c.name)}</td><td class="${c.state === 'synced' ? 'ok' : c.state === 'idle' ? '' : 'error'}">${h(c.state)}</td><td class="num">${c.serial ?? '–'}</td><td class="num">${c.version ?? '–'}</td><td>${h(ago(now, c.lastSync))}</td><td>${h(c.lastError ?? '')}</td></tr>`,
     )
     .join('\n');
+  const f = input.fallback;
+  const fallbackRows =
+    f === undefined
+      ? ''
+      : ['IPv4 (/24s)', 'IPv6 (/48s)']
+          .map(
+            (afi, a) =>
+              `<tr><td>${afi}</td><td class="num">${f.routes[a * 3]}</td><td class="num">${f.routes[a * 3 + 1]}</td><td class="num">${f.routes[a * 3 + 2]}</td><td class="num">${+f.space[a * 2]!.toPrecision(6)}</td><td class="num">${+f.space[a * 2 + 1]!.toPrecision(6)}</td></tr>`,
+          )
+          .join('\n');
+  const bmpRows = (input.bmp?.routers ?? [])
+    .map((r) => {
+      let up = 0;
+      for (const p of r.router.peers.values()) if (p.up) up++;
+      return `<tr class="bmp-router"><td>${h(r.label)}</td><td class="num">${up}</td><td>${h(r.evidence)}</td><td class="num ${r.accepted > 0 ? 'error' : ''}">${r.accepted}</td><td class="num">${r.rejected}</td><td class="num">${r.unknown}</td></tr>`;
+    })
+    .join('\n');
   const routeRows = input.routeSources
     .map(
       (r) =>
@@ -141,6 +164,26 @@ ${
 <tbody>
 ${invalidRows}
 </tbody></table>`
+}
+${
+  f === undefined
+    ? ''
+    : `<h2 id="fallback">If Invalid routes were dropped</h2>
+<table><thead><tr><th>family</th><th>covered</th><th>partial</th><th>no fallback</th><th>space still reachable</th><th>space lost</th></tr></thead>
+<tbody>
+${fallbackRows}
+</tbody></table>
+<p class="sub">Invalid routes whose address space routes that are not Invalid still cover (all, part, none); <a href="api/v1/invalid-fallback?fallback=none">the list</a>.</p>`
+}
+${
+  input.bmp === undefined
+    ? ''
+    : `<h2 id="rov-enforcement">BMP routers: is ROV enforced?</h2>
+<table><thead><tr><th>router</th><th>peers up</th><th>evidence</th><th>Invalid accepted</th><th>Invalid rejected</th><th>unknown</th></tr></thead>
+<tbody>
+${bmpRows}
+</tbody></table>
+<p class="sub">Invalid routes seen pre-policy that reached post-policy (or Loc-RIB); <a href="api/v1/rov-enforcement">the list</a>.</p>`
 }
 <h2>Feeds</h2>
 <table><thead><tr><th>VRP source</th><th>VRPs</th><th>IPv4</th><th>IPv6</th><th>last update</th><th>status</th></tr></thead>

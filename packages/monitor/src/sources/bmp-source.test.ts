@@ -230,6 +230,10 @@ describe('BMP as a route source', () => {
     expect(api.routers.map((r) => [r.router, r.peers.map((p) => [p.peer, p.invalid_seen])])).toEqual([
       ['r1', [['192.0.2.1', 2]]],
     ]);
+    const page = await (await fetch(base)).text();
+    expect(page).toContain(
+      '<tr class="bmp-router"><td>r1</td><td class="num">1</td><td>post-policy</td><td class="num error">1</td><td class="num">1</td>',
+    );
     expect(api.invalid.map((r) => `${r.prefix} ${r.origin_asn} ${r.reason} ${r.status}`)).toEqual([
       '10.1.0.0/16 AS64502 length accepted',
       '198.51.100.0/24 AS64666 as rejected',
