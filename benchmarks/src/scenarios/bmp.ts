@@ -49,6 +49,8 @@ export interface BmpBenchResult {
   readonly addressSpaceMs: number;
   /** Highest RSS sampled during the ingest, and RSS after a full GC at the end (bytes). */
   readonly peakRssBytes: number;
+  /** RSS with the VRPs loaded and the listener up, before the router connects (bytes). */
+  readonly rssBeforeBytes: number;
   readonly rssBytes: number;
   readonly heapUsedBytes: number;
   readonly counts: Readonly<Record<string, number>>;
@@ -252,6 +254,7 @@ async function child(): Promise<BmpBenchResult> {
   );
   await source.start();
   collectGarbage();
+  const rssBeforeBytes = process.memoryUsage().rss;
   process.stdout.write(`${JSON.stringify({ port: source.listener.address!.port })}\n`);
   const ended = await done;
   const peaks = memory!.stop();
@@ -282,6 +285,7 @@ async function child(): Promise<BmpBenchResult> {
     bmpAnalysisMs,
     addressSpaceMs,
     peakRssBytes: peaks.peakRss,
+    rssBeforeBytes,
     rssBytes: m.rss,
     heapUsedBytes: m.heapUsed,
     counts,
@@ -343,7 +347,7 @@ export const bmpScenarios: ScenarioModule = {
       rovkit: { value: r.rssBytes / MB, repetitions: 1 },
     });
     context.note(
-      `BMP: ${Math.round(r.streamBytes / MB)} MB of BMP; peak RSS during the ingest ${Math.round(r.peakRssBytes / MB)} MB; after it, fallback analysis ${Math.round(r.fallbackMs)} ms, ROV-enforcement analysis ${Math.round(r.bmpAnalysisMs)} ms, address space ${Math.round(r.addressSpaceMs)} ms (all off the scrape path); ${r.counts.invalid} Invalid routes, ${r.counts.invalid_fallback_none} of them with no fallback.`,
+      `BMP: ${Math.round(r.streamBytes / MB)} MB of BMP; RSS before the router connects (VRPs loaded) ${Math.round(r.rssBeforeBytes / MB)} MB; peak RSS during the ingest ${Math.round(r.peakRssBytes / MB)} MB; after it, fallback analysis ${Math.round(r.fallbackMs)} ms, ROV-enforcement analysis ${Math.round(r.bmpAnalysisMs)} ms, address space ${Math.round(r.addressSpaceMs)} ms (all off the scrape path); ${r.counts.invalid} Invalid routes, ${r.counts.invalid_fallback_none} of them with no fallback.`,
     );
   },
 };
