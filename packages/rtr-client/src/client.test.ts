@@ -451,6 +451,21 @@ describe('RtrClient: sessions and serials', () => {
     expect(r.client.table.size).toBe(0);
   });
 
+  it('answers a Serial Notify of another version after negotiation with Error Report code 8', async () => {
+    const cache = cacheWith([A]);
+    const r = client([cache.transport()]);
+    r.client.start();
+    await r.client.whenSynced();
+    const notify = serialNotify(1, cache.sessionId, cache.serial + 1);
+    await [...cache.connections][0]!.send(notify);
+    await until('the error report', () => reportsFromClient(cache).length === 1);
+    const report = reportsFromClient(cache)[0]!;
+    expect(report.errorCode).toBe(ErrorCode.UnexpectedProtocolVersion);
+    expect(Buffer.from(report.pdu)).toEqual(encode(notify));
+    expect(queries(cache)[1]).not.toBe('serial@v1');
+    expect(r.client.table.size).toBe(1);
+  });
+
   it('never answers an Error Report, not even a malformed one', async () => {
     const cache = cacheWith([A]);
     script(cache, (conn) => conn.send(hex('020a0001 00000010 00000009 00000000')));

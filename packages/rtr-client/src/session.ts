@@ -412,6 +412,10 @@ export class Session {
         copyPdu(buf, offset, length),
       );
     if (pdu.type === PduType.SerialNotify) {
+      // Before the first reply the version is open (a cache may notify at its own); after
+      // it, a notify is bound to it like every other PDU (RFC 8210 §7).
+      if (this.negotiated && pdu.version !== this.version)
+        throw new UnexpectedVersionError(pdu.version, this.version, copyPdu(buf, offset, length));
       // Ignored while a query is in flight (remembered for afterwards), debounced otherwise.
       this.#notified = { serial: pdu.serial, sessionId: pdu.sessionId };
       if (this.#phase === 'idle') this.#armDebounce();
