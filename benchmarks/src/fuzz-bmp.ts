@@ -26,6 +26,7 @@ import {
 } from '@rovkit/monitor';
 
 import { collectGarbage, memory } from './stats.js';
+import { Random } from './random.js';
 
 export interface FuzzBmpOptions {
   /** Inputs to play (default 1,000,000). */
@@ -51,28 +52,6 @@ export interface FuzzBmpResult {
 
 const CODES = new Set(['BMP_ERR_MALFORMED', 'BMP_ERR_VERSION', 'BMP_ERR_TOO_LARGE']);
 const MAX_MESSAGE = 1 << 16;
-
-/** xorshift32: small, fast and seedable. */
-class Random {
-  #s: number;
-  constructor(seed: number) {
-    this.#s = seed >>> 0 || 1;
-  }
-  u32(): number {
-    let x = this.#s;
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    this.#s = x >>> 0;
-    return this.#s;
-  }
-  below(max: number): number {
-    return this.u32() % max;
-  }
-  chance(p: number): boolean {
-    return this.u32() / 0x1_0000_0000 < p;
-  }
-}
 
 // ---------------------------------------------------------------- builders
 

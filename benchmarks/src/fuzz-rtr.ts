@@ -17,6 +17,7 @@ import { FLAG_ANNOUNCE, PduType, Writer, writePdu, type Pdu } from '@rovkit/rtr-
 import { runRtrStream, type FuzzResult } from '@rovkit/rtr-client/fuzz';
 
 import { collectGarbage, memory } from './stats.js';
+import { Random } from './random.js';
 
 export interface FuzzRtrOptions {
   /** Inputs to play (default 1,000,000). */
@@ -54,29 +55,6 @@ const KNOWN = new Set([
   'RTR_ERR_REMOTE',
   'RTR_ERR_CONNECTION_CLOSED',
 ]);
-
-/** xorshift32: small, fast and seedable. */
-class Random {
-  #s: number;
-  constructor(seed: number) {
-    this.#s = seed >>> 0 || 1;
-  }
-  u32(): number {
-    let x = this.#s;
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    this.#s = x >>> 0;
-    return this.#s;
-  }
-  /** 0 <= n < max */
-  below(max: number): number {
-    return this.u32() % max;
-  }
-  chance(p: number): boolean {
-    return this.u32() / 0x1_0000_0000 < p;
-  }
-}
 
 function mask(bits: number): number {
   return bits <= 0 ? 0 : bits >= 32 ? 0xffffffff : (0xffffffff << (32 - bits)) >>> 0;
