@@ -10,7 +10,8 @@
 // - rtrclient -e: wall time (the table export to /dev/null and the shutdown included),
 //   and its sync time from its own log (rtr_mgr_start() to "Sync successful").
 // - rtrdump: wall time (it writes its JSON to /dev/null).
-// Peak RSS of each process from /usr/bin/time when installed, getrusage otherwise.
+// Peak RSS and CPU time (user + system) of each process from /usr/bin/time when installed
+// (peak RSS from getrusage otherwise).
 // - decode: Framer + the prefix decoder (readPrefix) into a VrpList, 64 KiB chunks.
 // - session: the whole state machine from memory (@rovkit/rtr-client/fuzz's harness):
 //   framing, decoding, staging in a VrpTable and the atomic apply at End of Data.
@@ -34,7 +35,7 @@ import { measure, measureAsync, summarize, type Summary } from './stats.js';
 export interface RtrSyncOptions {
   /** Fewer repetitions (default false). */
   readonly quick?: boolean;
-  /** Timed repetitions per client (default 5, quick 2). */
+  /** Timed repetitions per client (default 9, quick 2). */
   readonly repetitions?: number;
   /** RTR version for every client (default 1: what rtrclient speaks). */
   readonly version?: 0 | 1 | 2;
@@ -49,6 +50,8 @@ export interface ProcessFigures {
   readonly sync?: Summary;
   /** Highest peak RSS over the repetitions, bytes. */
   readonly peakRssBytes: number | undefined;
+  /** CPU time (user + system) of the whole process, when /usr/bin/time is installed. */
+  readonly cpu?: Summary;
 }
 
 export interface RtrSyncResult {
@@ -165,6 +168,8 @@ interface Run {
   readonly ms: number;
   /** Peak RSS in bytes, when /usr/bin/time is installed. */
   readonly rssBytes: number | undefined;
+  /** User + system CPU milliseconds, when /usr/bin/time is installed. */
+  readonly cpuMs: number | undefined;
   readonly output: string;
 }
 
@@ -174,7 +179,7 @@ function runOnce(command: string, args: readonly string[]): Run {
   const dir = mkdtempSync(join(tmpdir(), 'rovkit-bench-'));
   try {
     const stats = join(dir, 'time');
-    const argv = useTime ? ['-f', '%M', '-o', stats, command, ...args] : [...args];
+    const argv = useTime ? ['-f', '%M %U %S', '-o', stats, command, ...args] : [...args];
     const start = performance.now();
     const r = spawnSync(useTime ? '/usr/bin/time' : command, argv, {
       encoding: 'utf8',
@@ -183,14 +188,26 @@ function runOnce(command: string, args: readonly string[]): Run {
     const ms = performance.now() - start;
     if (r.status !== 0) throw new Error(`${command} exited ${r.status}: ${(r.stderr ?? '').slice(-500)}`);
     let rssBytes: number | undefined;
+    let cpuMs: number | undefined;
     if (useTime) {
-      const kb = Number(readFileSync(stats, 'utf8').trim().split('\n').at(-1));
-      if (Number.isFinite(kb)) rssBytes = kb * 1024;
+      const [kb, user, system] = readFileSync(stats, 'utf8')
+        .trim()
+        .split('\n')
+        .at(-1)!
+        .split(' ')
+        .map(Number);
+      if (Number.isFinite(kb)) rssBytes = kb! * 1024;
+      if (Number.isFinite(user) && Number.isFinite(system)) cpuMs = (user! + system!) * 1000;
     }
-    return { ms, rssBytes, output: `${r.stdout}${r.stderr}` };
+    return { ms, rssBytes, cpuMs, output: `${r.stdout}${r.stderr}` };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+function cpuOf(runs: readonly Run[]): { cpu: Summary } | Record<string, never> {
+  const values = runs.map((r) => r.cpuMs).filter((v): v is number => v !== undefined);
+  return values.length === runs.length && values.length > 0 ? { cpu: summarize(values) } : {};
 }
 
 function peak(runs: readonly Run[], extra: readonly number[] = []): number | undefined {
@@ -266,7 +283,7 @@ function countPdus(stream: Buffer): number {
 
 export async function benchRtrSync(options: RtrSyncOptions = {}): Promise<RtrSyncResult> {
   const quick = options.quick ?? false;
-  const repetitions = options.repetitions ?? (quick ? 2 : 5);
+  const repetitions = options.repetitions ?? (quick ? 2 : 9);
   const version = options.version ?? 1;
   const log = options.log ?? (() => undefined);
   const notes: string[] = [];
@@ -317,6 +334,7 @@ export async function benchRtrSync(options: RtrSyncOptions = {}): Promise<RtrSyn
         ours,
         children.map((c) => c.maxRssBytes),
       ),
+      ...cpuOf(ours),
     };
     let rtrclient: ProcessFigures | undefined;
     if (haveRtrclient) {
@@ -325,10 +343,11 @@ export async function benchRtrSync(options: RtrSyncOptions = {}): Promise<RtrSyn
         wall: summarize(theirs.map((r) => r.ms)),
         ...(syncs.length > 0 ? { sync: summarize(syncs, vrps) } : {}),
         peakRssBytes: peak(theirs),
+        ...cpuOf(theirs),
       };
     }
     const rtrdump: ProcessFigures | undefined = haveRtrdump
-      ? { wall: summarize(dumps.map((r) => r.ms)), peakRssBytes: peak(dumps) }
+      ? { wall: summarize(dumps.map((r) => r.ms)), peakRssBytes: peak(dumps), ...cpuOf(dumps) }
       : undefined;
 
     log('rtr-sync: decoding from memory');
@@ -402,6 +421,20 @@ export function rtrSyncMeasurements(r: RtrSyncResult): Measurement[] {
     peers: wallPeers,
     note: 'rtrclient -e also exports its table (to /dev/null); rtrdump writes JSON (to /dev/null)',
   });
+  if (r.rovkit.cpu !== undefined) {
+    const cpuPeers: Record<string, Figure> = {};
+    if (r.rtrclient?.cpu !== undefined) cpuPeers['rtrclient -e'] = ms(r.rtrclient.cpu);
+    if (r.rtrdump?.cpu !== undefined) cpuPeers['rtrdump'] = ms(r.rtrdump.cpu);
+    rows.push({
+      id: 'rtr.sync.424k.cpu',
+      scenario: 'RTR full sync, CPU time of the whole client process (user + system)',
+      unit: 'ms',
+      better: 'lower',
+      rovkit: ms(r.rovkit.cpu),
+      peers: cpuPeers,
+      note: "the sync's wall time is StayRTR's sending speed (each client waits on the socket most of the time); this is what each client spends itself, Node's start-up included",
+    });
+  }
   rows.push({
     id: 'rtr.decode.424k',
     scenario: `RTR decode from memory: ${r.pdus.toLocaleString('en-US')} PDUs (${(r.streamBytes / 1e6).toFixed(1)} MB) recorded from StayRTR`,
