@@ -62,7 +62,14 @@ const measurements: Measurement[] = [
     scenario: 'Validate real routes, string API',
     unit: 'validations/s',
     better: 'higher',
-    rovkit: { value: 4_000_000, min: 3_900_000, max: 4_100_000, repetitions: 5 },
+    rovkit: {
+      value: 4_000_000,
+      min: 3_900_000,
+      max: 4_100_000,
+      repetitions: 5,
+      heapBytes: 120e6,
+      rssBytes: 310e6,
+    },
     relativeTarget: { peer: 'rpki-validator', factor: 20 },
     peers: { 'rpki-validator': { value: 250_000 }, rtrlib: { value: 2_000_000 } },
   },
@@ -137,11 +144,11 @@ describe('report output', () => {
     const markdown = renderMarkdown(report(false));
     const rows = markdown.split('\n').filter((line) => line.startsWith('| ') && !line.startsWith('| ---'));
     expect(rows[0]).toBe(
-      '| Scenario | Unit | Target | rovkit | Met | rpki-validator (ratio) | rtrlib (ratio) |',
+      '| Scenario | Unit | Target | rovkit | Met | rovkit heap / RSS, MB | rpki-validator (ratio) | rtrlib (ratio) |',
     );
     expect(rows).toHaveLength(1 + measurements.length);
     expect(rows[1]).toContain('≥ 5.00 M (20× rpki-validator)');
-    expect(rows[1]).toContain('**no**');
+    expect(rows[1]).toContain('**no** | 120 / 310 |');
     expect(rows[1]).toContain('250 k (16×)');
     expect(rows[1]).toContain('2.00 M (2.00×)');
     expect(rows[2]).toContain('1500 (3.00×)');

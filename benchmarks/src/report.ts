@@ -117,7 +117,14 @@ export function figure(
           min: required(summary.opsPerSecMin),
           max: required(summary.opsPerSecMax),
         };
-  return { ...base, repetitions: summary.repetitions, ...memory };
+  const measured =
+    summary.heapBytes === undefined
+      ? {}
+      : {
+          heapBytes: summary.heapBytes,
+          ...(summary.rssBytes === undefined ? {} : { rssBytes: summary.rssBytes }),
+        };
+  return { ...base, repetitions: summary.repetitions, ...measured, ...memory };
 }
 
 function required(value: number | undefined): number {
@@ -199,7 +206,15 @@ export function renderMarkdown(report: BenchReport): string {
       'Figures are medians with (min–max) over the repetitions; ratio = how many times better rovkit is.',
   );
   lines.push('');
-  const header = ['Scenario', 'Unit', 'Target', 'rovkit', 'Met', ...peers.map((p) => `${p} (ratio)`)];
+  const header = [
+    'Scenario',
+    'Unit',
+    'Target',
+    'rovkit',
+    'Met',
+    'rovkit heap / RSS, MB',
+    ...peers.map((p) => `${p} (ratio)`),
+  ];
   lines.push(`| ${header.join(' | ')} |`);
   lines.push(`|${header.map((_, i) => (i < 2 ? ' --- ' : ' ---: ')).join('|')}|`);
   for (const m of report.measurements) {
@@ -219,6 +234,7 @@ export function renderMarkdown(report: BenchReport): string {
       targetText,
       formatFigure(m.rovkit),
       met === undefined ? '' : met ? 'yes' : '**no**',
+      memoryText(m.rovkit),
       ...peers.map((p) => {
         const f = m.peers?.[p];
         if (f === undefined) return '';
@@ -230,6 +246,13 @@ export function renderMarkdown(report: BenchReport): string {
   }
   for (const note of report.notes) lines.push('', `- ${note}`);
   return `${lines.join('\n')}\n`;
+}
+
+// "heap / RSS" in MB (10^6 bytes), either side "–" when not measured.
+function memoryText(f: Figure | undefined): string {
+  if (f === undefined || (f.heapBytes === undefined && f.rssBytes === undefined)) return '';
+  const mb = (bytes: number | undefined): string => (bytes === undefined ? '–' : (bytes / 1e6).toFixed(0));
+  return `${mb(f.heapBytes)} / ${mb(f.rssBytes)}`;
 }
 
 /**

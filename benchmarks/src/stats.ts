@@ -22,6 +22,18 @@ export interface Summary {
   /** ops / fastest time. */
   readonly opsPerSecMax?: number;
   readonly samplesMs: readonly number[];
+  /**
+   * V8 heap in use and resident set of the measuring process right after the timed runs
+   * (measure/measureAsync): what the process held while running the scenario, its data
+   * (routes, tables) included.
+   */
+  readonly heapBytes?: number;
+  readonly rssBytes?: number;
+}
+
+function withMemory(summary: Summary): Summary {
+  const m = process.memoryUsage();
+  return { ...summary, heapBytes: m.heapUsed, rssBytes: m.rss };
 }
 
 export interface MeasureOptions {
@@ -84,7 +96,7 @@ export function measure(fn: () => unknown, options: MeasureOptions = {}): Summar
     fn();
     samples.push(now() - start);
   }
-  return summarize(samples, ops);
+  return withMemory(summarize(samples, ops));
 }
 
 /** As measure, for asynchronous work; `setup` may return a promise. */
@@ -104,7 +116,7 @@ export async function measureAsync(
     await fn();
     samples.push(now() - start);
   }
-  return summarize(samples, ops);
+  return withMemory(summarize(samples, ops));
 }
 
 // ---------------------------------------------------------------- memory
