@@ -295,7 +295,6 @@ export async function benchRtrSync(options: RtrSyncOptions = {}): Promise<RtrSyn
     const stream = await recordFullSync(server.address, version);
     const pdus = countPdus(stream);
 
-    // One run of each client per round, so that a change in the machine's load hits all alike.
     const script = fileURLToPath(import.meta.url);
     const [host, port] = server.address.split(':') as [string, string];
     const haveRtrclient = onPath('rtrclient');
@@ -306,11 +305,16 @@ export async function benchRtrSync(options: RtrSyncOptions = {}): Promise<RtrSyn
     const ours: Run[] = [];
     const theirs: Run[] = [];
     const dumps: Run[] = [];
-    for (let i = 0; i < repetitions; i++) {
-      log(`rtr-sync: round ${i + 1} of ${repetitions}`);
-      ours.push(runOnce(process.execPath, [script, '--child', server.address, String(version)]));
-      if (haveRtrclient) theirs.push(runOnce('rtrclient', ['-e', '-o', '/dev/null', 'tcp', host, port]));
-      if (haveRtrdump)
+    // One run of each client per round, the order rotating from round to round, so that
+    // neither a change in the machine's load nor the cache's state after the previous client
+    // favours one of them.
+    const clients: (() => void)[] = [
+      () => ours.push(runOnce(process.execPath, [script, '--child', server.address, String(version)])),
+    ];
+    if (haveRtrclient)
+      clients.push(() => theirs.push(runOnce('rtrclient', ['-e', '-o', '/dev/null', 'tcp', host, port])));
+    if (haveRtrdump)
+      clients.push(() =>
         dumps.push(
           runOnce('rtrdump', [
             '-connect',
@@ -320,7 +324,11 @@ export async function benchRtrSync(options: RtrSyncOptions = {}): Promise<RtrSyn
             '-file',
             '/dev/null',
           ]),
-        );
+        ),
+      );
+    for (let i = 0; i < repetitions; i++) {
+      log(`rtr-sync: round ${i + 1} of ${repetitions}`);
+      for (let k = 0; k < clients.length; k++) clients[(i + k) % clients.length]!();
     }
     const children = ours.map((r) => JSON.parse(r.output.trim().split('\n').at(-1)!) as ChildResult);
     const vrps = children[0]!.vrps;

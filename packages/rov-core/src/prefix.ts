@@ -58,33 +58,35 @@ export function parsePrefixInto(text: string, out: Uint32Array): number {
 function quickV4(text: string, out: Uint32Array): number {
   const n = text.length;
   let address = 0;
-  let value = 0;
-  let digits = 0;
-  let octets = 0;
   let i = 0;
-  for (; i < n; i++) {
-    const c = text.charCodeAt(i);
-    if (c >= 48 && c <= 57) {
-      if (digits === 1 && value === 0) return -1; // leading zero
-      value = value * 10 + (c - 48);
-      if (++digits > 3 || value > 255) return -1;
-    } else if (c === 46 || c === 47) {
-      if (digits === 0) return -1;
-      address = address * 256 + value;
-      octets++;
-      value = 0;
-      digits = 0;
-      if (c === 47) break;
-    } else return -1;
+  // Four octets of one to three digits, unrolled: charCodeAt past the end is NaN, and NaN
+  // fails every comparison, so a short text falls out as -1 without a bounds check.
+  for (let octet = 0; octet < 4; octet++) {
+    let d = text.charCodeAt(i) - 48;
+    if (!(d >= 0 && d <= 9)) return -1;
+    let value = d;
+    d = text.charCodeAt(++i) - 48;
+    if (d >= 0 && d <= 9) {
+      if (value === 0) return -1; // leading zero
+      value = value * 10 + d;
+      d = text.charCodeAt(++i) - 48;
+      if (d >= 0 && d <= 9) {
+        value = value * 10 + d;
+        if (value > 255) return -1;
+        d = text.charCodeAt(++i) - 48;
+      }
+    }
+    // The separator: "." (46) after the first three octets, "/" (47) after the last.
+    if (d !== (octet === 3 ? -1 : -2)) return -1;
+    i++;
+    address = address * 256 + value;
   }
-  if (octets !== 4 || i === n) return -1;
-  let length = 0;
-  const lengthDigits = n - i - 1;
-  if (lengthDigits < 1 || lengthDigits > 2 || (lengthDigits === 2 && text.charCodeAt(i + 1) === 48))
-    return -1;
-  for (let j = i + 1; j < n; j++) {
-    const d = text.charCodeAt(j) - 48;
-    if (d < 0 || d > 9) return -1;
+  let d = text.charCodeAt(i) - 48;
+  if (!(d >= 0 && d <= 9)) return -1;
+  let length = d;
+  if (++i < n) {
+    d = text.charCodeAt(i) - 48;
+    if (length === 0 || !(d >= 0 && d <= 9) || ++i !== n) return -1;
     length = length * 10 + d;
   }
   if (length > 32 || (address & ~MASKS[length]!) !== 0) return -1;
@@ -94,11 +96,17 @@ function quickV4(text: string, out: Uint32Array): number {
   return length;
 }
 
-function hexDigit(c: number): number {
-  if (c >= 48 && c <= 57) return c - 48;
-  const lower = c | 32;
-  return lower >= 97 && lower <= 102 ? lower - 87 : -1;
-}
+// Hex digit values by character code, -1 for anything else (codes above 127 included: the
+// table is read with the code masked, after a range check).
+const HEX_VALUE = (() => {
+  const table = new Int8Array(128).fill(-1);
+  for (let c = 0; c < 10; c++) table[48 + c] = c;
+  for (let c = 0; c < 6; c++) {
+    table[65 + c] = 10 + c;
+    table[97 + c] = 10 + c;
+  }
+  return table;
+})();
 
 // The same for IPv6 in its usual compressed form ("2001:db8::/32"): returns the length plus
 // 256, words in `out`, or -1 for anything else (embedded IPv4, bad syntax, host bits), which
@@ -109,33 +117,35 @@ function quickV6(text: string, out: Uint32Array): number {
   let count = 0;
   let gap = -1;
   let i = 0;
-  if (text.charCodeAt(0) === 58) {
+  let c = text.charCodeAt(0);
+  if (c === 58) {
     if (text.charCodeAt(1) !== 58) return -1;
     gap = 0;
     i = 2;
+    c = text.charCodeAt(2);
   }
-  // Groups up to the "/".
-  while (i < n && text.charCodeAt(i) !== 47) {
-    let value = 0;
-    const first = i;
-    for (; i < n; i++) {
-      const h = hexDigit(text.charCodeAt(i));
+  // Groups up to the "/"; c holds the character at i.
+  while (c !== 47) {
+    let h = c < 128 ? HEX_VALUE[c]! : -1;
+    if (h < 0 || count === 8) return -1;
+    let value = h;
+    let digits = 1;
+    for (;;) {
+      c = text.charCodeAt(++i);
+      h = c < 128 ? HEX_VALUE[c]! : -1;
       if (h < 0) break;
       value = value * 16 + h;
+      if (++digits > 4) return -1;
     }
-    if (i === first || i - first > 4 || count === 8 || i === n) return -1;
     groups[count++] = value;
-    const c = text.charCodeAt(i);
     if (c === 47) break;
-    if (c !== 58) return -1;
-    if (text.charCodeAt(i + 1) === 58) {
+    if (c !== 58) return -1; // also NaN: the text ended without a "/"
+    c = text.charCodeAt(++i);
+    if (c === 58) {
       if (gap >= 0) return -1;
       gap = count;
-      i += 2;
-    } else {
-      i++;
-      if (text.charCodeAt(i) === 47) return -1;
-    }
+      c = text.charCodeAt(++i);
+    } else if (c === 47) return -1;
   }
   if (i >= n - 1 || (gap < 0 ? count !== 8 : count > 7)) return -1;
   let length = 0;
@@ -143,7 +153,7 @@ function quickV6(text: string, out: Uint32Array): number {
   if (lengthDigits > 3 || (lengthDigits > 1 && text.charCodeAt(i + 1) === 48)) return -1;
   for (let j = i + 1; j < n; j++) {
     const d = text.charCodeAt(j) - 48;
-    if (d < 0 || d > 9) return -1;
+    if (!(d >= 0 && d <= 9)) return -1;
     length = length * 10 + d;
   }
   if (length > 128) return -1;
