@@ -268,6 +268,23 @@ export class PrefixTrie {
     this.head = copy(this.head, new Int32Array(capacity), this.used);
   }
 
+  /** @internal Takes over `source`'s nodes, arrays handed over rather than copied; `source` is left empty. */
+  moveFrom(source: PrefixTrie): void {
+    if (source.words !== this.words) throw new RangeError('moveFrom between tries of different families');
+    this.addr = source.addr;
+    this.len = source.len;
+    this.child0 = source.child0;
+    this.child1 = source.child1;
+    this.parent = source.parent;
+    this.head = source.head;
+    this.root = source.root;
+    this.nodeCount = source.nodeCount;
+    this.used = source.used;
+    this.#free = source.#free;
+    source.clear();
+    source.adopt(16);
+  }
+
   /** The free-list head, for snapshots. */
   get freeHead(): number {
     return this.#free;

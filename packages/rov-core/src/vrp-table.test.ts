@@ -168,6 +168,36 @@ describe('explain and covering', () => {
 });
 
 describe('table maintenance', () => {
+  it('moveFrom hands a whole table over to an empty one and leaves the source empty and usable', () => {
+    const source = new VrpTable({ capacity: 2 });
+    const vrps = [
+      { prefix: '192.0.2.0/24', maxLength: 24, asn: 64496, ta: 'ripe', expires: 1700000000 },
+      { prefix: '10.0.0.0/8', maxLength: 16, asn: 64497 },
+      { prefix: '2001:db8::/32', maxLength: 48, asn: 64498, ta: 'arin' },
+    ];
+    for (const v of vrps) source.add(v);
+    source.add(vrps[0]!); // a second reference, which must move too
+    const listed = [...source];
+    const target = new VrpTable();
+    // Lookups that build the IPv4 start index of both tables before the move.
+    for (let i = 0; i < 20_000; i++) target.validateV4(0x0a000000, 24, 1);
+    target.moveFrom(source);
+    expect([...target]).toEqual(listed);
+    expect(target.size).toBe(3);
+    expect(target.validate('10.1.0.0/16', 64497)).toBe('valid');
+    for (let i = 0; i < 20_000; i++)
+      expect(target.validateV4(0x0a010000, 16, 64497)).toBe(ValidationCode.Valid);
+    expect(target.remove(vrps[0]!)).toBe(true);
+    expect(target.has(vrps[0]!)).toBe(true);
+    expect(source.size).toBe(0);
+    expect([...source]).toEqual([]);
+    expect(source.validate('192.0.2.0/24', 64496)).toBe('not-found');
+    source.add(vrps[1]!);
+    expect([...source].map((v) => v.prefix)).toEqual(['10.0.0.0/8']);
+    expect(target.has(vrps[1]!)).toBe(true);
+    expect(() => target.moveFrom(source)).toThrow(RangeError);
+  });
+
   it('reference-counts the same VRP added twice', () => {
     const t = new VrpTable();
     expect(t.add({ prefix: '192.0.2.0/24', maxLength: 24, asn: 64496, ta: 'ripe' })).toBe(true);

@@ -218,10 +218,63 @@ export class VrpTable {
       if (family === 4) this.removeV4(w0, length, maxLength, asn);
       else this.removeV6(w0, w1, w2, w3, length, maxLength, asn);
     });
+    this.#reserve(announced);
     announced.forEach((family, w0, w1, w2, w3, length, maxLength, asn) => {
       if (family === 4) this.addV4(w0, length, maxLength, asn);
       else this.addV6(w0, w1, w2, w3, length, maxLength, asn);
     });
+  }
+
+  // Before a large batch of adds (a first full sync, a reload into an empty table): grow the
+  // arrays once to fit, instead of by 1.5x steps whose discarded copies add up to twice the
+  // final size until a GC frees them. Small deltas keep the usual growth.
+  #reserve(announced: VrpList): void {
+    const count = announced.length;
+    if (count < 4096 || count < this.size) return;
+    let v4 = 0;
+    for (let i = 0; i < count; i++) if (announced.family(i) === 4) v4++;
+    const entries = this.entriesUsed + count;
+    if (entries > this.entryAsn.length) this.adoptEntries(entries);
+    // An insert adds a leaf and at most one joining node; real sets need about 1.3 per VRP.
+    const fit = (trie: PrefixTrie, adds: number): void => {
+      const nodes = trie.used + Math.ceil(adds * 1.4);
+      if (nodes > trie.capacity) trie.adopt(nodes);
+    };
+    fit(this.v4, v4);
+    fit(this.v6, count - v4);
+  }
+
+  /**
+   * Moves every VRP of `source` into this table, which must be empty, by handing over
+   * `source`'s arrays instead of copying them; `source` is left empty. For a complete set
+   * staged in a table of its own (an RTR reset) when there is nothing to replace.
+   */
+  moveFrom(source: VrpTable): void {
+    if (this.size !== 0)
+      throw new RangeError(`moveFrom needs an empty table, this one holds ${this.size} VRPs`);
+    this.#v4Changed();
+    source.#v4Changed();
+    this.v4.moveFrom(source.v4);
+    this.v6.moveFrom(source.v6);
+    this.entryAsn = source.entryAsn;
+    this.entryMaxLength = source.entryMaxLength;
+    this.entryRefs = source.entryRefs;
+    this.entryNext = source.entryNext;
+    this.entryTa = source.entryTa;
+    this.entryExpires = source.entryExpires;
+    this.entriesUsed = source.entriesUsed;
+    this.entryFree = source.entryFree;
+    this.trustAnchors = source.trustAnchors;
+    this.#taIndex = source.#taIndex;
+    this.#sizeV4 = source.#sizeV4;
+    this.#sizeV6 = source.#sizeV6;
+    source.trustAnchors = [''];
+    source.#taIndex = new Map();
+    source.entriesUsed = 0;
+    source.entryFree = NONE;
+    source.#sizeV4 = 0;
+    source.#sizeV6 = 0;
+    source.adoptEntries(16);
   }
 
   /** The VRPs to withdraw and announce to turn this table's set into `next`'s. */
@@ -231,7 +284,8 @@ export class VrpTable {
 
   // This table's VRPs that `other` lacks.
   #missingFrom(other: VrpTable): VrpList {
-    const missing = new VrpList();
+    // Against an empty table every VRP is missing: size the list for all of them at once.
+    const missing = other.size === 0 ? new VrpList(Math.max(64, this.size)) : new VrpList();
     this.forEachVrp((family, w0, w1, w2, w3, length, maxLength, asn) => {
       const present =
         family === 4

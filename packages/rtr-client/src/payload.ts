@@ -80,11 +80,15 @@ export class PayloadStore {
     let withdrawn: VrpList;
     if (update.reset) {
       ({ announced, withdrawn } = this.table.diff(update.added));
+      // A first full set replaces nothing: the staged table's arrays become the held ones,
+      // instead of a second copy of every VRP.
+      if (this.table.size === 0) this.table.moveFrom(update.added);
+      else this.table.applyDelta(announced, withdrawn);
     } else {
       announced = emptyTable.diff(update.added).announced;
       withdrawn = emptyTable.diff(update.removed).announced;
+      this.table.applyDelta(announced, withdrawn);
     }
-    this.table.applyDelta(announced, withdrawn);
     const aspa = applyRecords(this.aspas, update.aspas, update.reset, sameAspa);
     const routerKeys = applyRecords(this.routerKeys, update.routerKeys, update.reset, () => true);
     this.generation++;
