@@ -38,6 +38,14 @@ import {
 import type { PayloadDelta, PayloadStore, PayloadUpdate } from './payload.js';
 import { Reader } from './reader.js';
 import { compareSerial } from './serial.js';
+
+// While a response streams in, a cache that writes each PDU on its own (StayRTR does) is
+// read ~50 bytes at a time, one callback and one read() each, and the sender slows down
+// with the reader. After a read this small the socket pauses for a millisecond so that the
+// kernel gathers the next PDUs into one read: StayRTR's 424k-VRP full sync here went from
+// about 200,000 reads in 2.8 s to about 1,000 reads in 1 s.
+const COALESCE_BELOW = 16 * 1024;
+const COALESCE_MS = 1;
 import type { Transport } from './transport.js';
 import { Writer } from './writer.js';
 
@@ -117,6 +125,7 @@ export class Session {
   #triggerFailed: ((reason: RtrError) => void) | undefined;
   #held: { sessionId: number; serial: number } | undefined;
   #closedInQuery = false;
+  #coalesceTimer: NodeJS.Timeout | undefined;
 
   constructor(host: SessionHost, transport: Transport, options: SessionOptions) {
     this.#host = host;
@@ -197,7 +206,22 @@ export class Session {
       this.#framer.push(chunk);
     } catch (error) {
       this.#fail(error);
+      return;
     }
+    if (
+      this.#update !== undefined &&
+      chunk.length < COALESCE_BELOW &&
+      this.#coalesceTimer === undefined &&
+      !this.isClosed
+    ) {
+      this.#socket?.pause();
+      this.#coalesceTimer = setTimeout(this.#resumeReading, COALESCE_MS);
+    }
+  };
+
+  readonly #resumeReading = (): void => {
+    this.#coalesceTimer = undefined;
+    if (this.#phase !== 'closed') this.#socket?.resume();
   };
 
   readonly #onEnd = (): void => {
@@ -309,6 +333,8 @@ export class Session {
     this.#phase = 'closed';
     this.#closeReason = reason;
     clearTimeout(this.#responseTimer);
+    clearTimeout(this.#coalesceTimer);
+    this.#coalesceTimer = undefined;
     this.#clearTriggerTimers();
     this.#update = undefined;
     this.#framer.reset();
