@@ -440,7 +440,7 @@ export function rtrSyncMeasurements(r: RtrSyncResult): Measurement[] {
       better: 'lower',
       rovkit: ms(r.rovkit.cpu),
       peers: cpuPeers,
-      note: "the sync's wall time is StayRTR's sending speed (each client waits on the socket most of the time); this is what each client spends itself, Node's start-up included",
+      note: "StayRTR writes each PDU on its own, so the sync's wall time depends on how the client reads (rovkit gathers small reads, see rtr-client's README); this is what each client spends itself, Node's start-up included",
     });
   }
   rows.push({
