@@ -468,10 +468,17 @@ function loadRows(
       unit: 'VRPs/s',
       better: 'higher',
       rovkit: figure(gz, 'opsPerSec'),
-      target: 1e6,
+      // The issue states the 424k case as "the file in under 0.45 s", i.e. 424,223 / 0.45 s.
+      target: is424k ? n / 0.45 : 1e6,
       ...(is424k && rv !== undefined ? { peers: { [RV_SYNC]: figure(rv.load, 'opsPerSec') } } : {}),
-      ...(is424k && rv !== undefined
-        ? { note: 'rpki-validator: readFile + gunzip + JSON.parse + setVRPs + preCache' }
+      ...(is424k
+        ? {
+            note:
+              'target: the file in under 0.45 s' +
+              (rv === undefined
+                ? ''
+                : '; rpki-validator: readFile + gunzip + JSON.parse + setVRPs + preCache'),
+          }
         : {}),
     },
   ];
