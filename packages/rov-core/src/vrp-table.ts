@@ -382,16 +382,12 @@ export class VrpTable {
           // The nodes above the start cover the whole slot: check their VRPs first.
           const P = t.parent;
           for (let p = P[n]!; p !== NONE; p = P[p]!) {
-            let e = H[p]!;
+            const e = H[p]!;
             if (e === NONE) continue;
             covered = true;
-            do {
-              if (entryAsn[e] === origin && origin !== 0) {
-                if (entryMax[e]! >= length) return Valid;
-                lengthMiss = true;
-              }
-              e = entryNext[e]!;
-            } while (e !== NONE);
+            const match = matchChain(e, origin, length, entryAsn, entryMax, entryNext);
+            if (match === Valid) return Valid;
+            if (match === InvalidLength) lengthMiss = true;
           }
         }
       } else if (++this.#lookupsSinceChange > this.#indexAfter) this.#buildStartV4();
@@ -401,16 +397,12 @@ export class VrpTable {
     while (n !== NONE) {
       const nl = L[n]!;
       if (nl > length || ((addr ^ A[n]!) & MASKS[nl]!) !== 0) break;
-      let e = H[n]!;
+      const e = H[n]!;
       if (e !== NONE) {
         covered = true;
-        do {
-          if (entryAsn[e] === origin && origin !== 0) {
-            if (entryMax[e]! >= length) return Valid;
-            lengthMiss = true;
-          }
-          e = entryNext[e]!;
-        } while (e !== NONE);
+        const match = matchChain(e, origin, length, entryAsn, entryMax, entryNext);
+        if (match === Valid) return Valid;
+        if (match === InvalidLength) lengthMiss = true;
       }
       if (nl === length) break;
       n = ((addr >>> (31 - nl)) & 1) === 0 ? t.child0[n]! : t.child1[n]!;
@@ -449,16 +441,12 @@ export class VrpTable {
       ) {
         break;
       }
-      let e = H[n]!;
+      const e = H[n]!;
       if (e !== NONE) {
         covered = true;
-        do {
-          if (entryAsn[e] === origin && origin !== 0) {
-            if (entryMax[e]! >= length) return Valid;
-            lengthMiss = true;
-          }
-          e = entryNext[e]!;
-        } while (e !== NONE);
+        const match = matchChain(e, origin, length, entryAsn, entryMax, entryNext);
+        if (match === Valid) return Valid;
+        if (match === InvalidLength) lengthMiss = true;
       }
       if (nl === length) break;
       const word = nl < 32 ? w0 : nl < 64 ? w1 : nl < 96 ? w2 : w3;
@@ -784,6 +772,30 @@ export class VrpTable {
     this.entryTa = move(this.entryTa, new Uint16Array(capacity));
     this.entryExpires = move(this.entryExpires, new Uint32Array(capacity));
   }
+}
+
+/**
+ * The VRPs chained from entry `e` (one trie node's, all covering the route): Valid when one
+ * has the origin and admits the length, InvalidLength when one has the origin but too short
+ * a maxLength, else InvalidAs. Origin 0 (AS 0 or an AS_SET) matches none.
+ */
+function matchChain(
+  e: number,
+  origin: number,
+  length: number,
+  entryAsn: Uint32Array,
+  entryMax: Uint8Array,
+  entryNext: Int32Array,
+): number {
+  let result: number = InvalidAs;
+  do {
+    if (entryAsn[e] === origin && origin !== 0) {
+      if (entryMax[e]! >= length) return Valid;
+      result = InvalidLength;
+    }
+    e = entryNext[e]!;
+  } while (e !== NONE);
+  return result;
 }
 
 function checkBatch(count: number, lengths: number[]): void {
