@@ -383,6 +383,37 @@ describe('RtrClient: sessions and serials', () => {
     expect(r.deltas.map((d) => d.serial)).toEqual([cache.serial - 1, cache.serial]);
   });
 
+  it('refuses a response over maxPayloadPdus with Error Report code 1 and keeps the data held', async () => {
+    const cache = cacheWith([A, B]);
+    const r = client([cache.transport()], { maxPayloadPdus: 3 });
+    r.client.start();
+    await r.client.whenSynced();
+    const errors: RtrError[] = [];
+    r.client.on('error', (e: RtrError) => errors.push(e));
+    script(cache, (conn) =>
+      conn.send(
+        cacheResponse(2, cache.sessionId),
+        prefix(2, C.prefix, C.maxLength, C.asn),
+        prefix(2, D.prefix, 24, 0),
+        prefix(2, '192.0.2.0/25', 25, 64496),
+        prefix(2, '192.0.2.128/25', 25, 64496),
+        endOfData(2, cache.sessionId, 77),
+      ),
+    );
+    cache.update([A, B, C]);
+    await until('the refusal and the recovery', () => r.deltas.length === 2);
+    const reports = reportsFromClient(cache);
+    expect(reports.map((e) => e.errorCode)).toEqual([ErrorCode.InternalError]);
+    expect(Array.from(reports[0]!.pdu)).toEqual(Array.from(encode(prefix(2, '192.0.2.128/25', 25, 64496))));
+    expect(errors.map((e) => e.code)).toContain('RTR_ERR_PAYLOAD_LIMIT');
+    // Nothing of the refused response was applied; the next exchange (a reset) fits.
+    expect(r.deltas[1]!.announced.length).toBe(1);
+    expect(held(r.client)).toEqual(served(cache));
+    expect(() => new RtrClient({ caches: ['127.0.0.1:323'], maxPayloadPdus: 0 })).toThrow(
+      expect.objectContaining({ code: 'RTR_ERR_INVALID_ARGUMENT' }),
+    );
+  });
+
   it('answers a withdrawal of an unknown record with Error Report code 6', async () => {
     const cache = cacheWith([A]);
     const r = client([cache.transport()]);

@@ -75,6 +75,12 @@ export interface RtrClientOptions {
   readonly timers?: Partial<Timers>;
   /** Bound on a PDU's length, checked before buffering (default 65536). */
   readonly maxPduLength?: number;
+  /**
+   * Bound on the payload PDUs (prefixes, router keys, ASPA) of one response (default
+   * 20,000,000, twenty times today's global RPKI): a cache that sends more is answered
+   * with Error Report code 1 and the data held stays.
+   */
+  readonly maxPayloadPdus?: number;
   /** File to persist the session and data in, so that a restart resumes with a Serial Query. */
   readonly statePath?: string;
   /** ms to wait after an update before persisting it (default 5000). */
@@ -180,6 +186,8 @@ function toTransport(c: CacheOption): Transport {
 // which would turn a long interval into a busy loop.
 const MAX_DELAY_MS = 0x7fff_ffff;
 
+const DEFAULT_MAX_PAYLOAD_PDUS = 20_000_000;
+
 function positive(name: string, value: number | undefined, fallback: number, max = MAX_DELAY_MS): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !(value > 0) || !(value <= max))
@@ -207,6 +215,7 @@ export class RtrClient extends EventEmitter<RtrClientEvents> implements SessionH
   readonly #switchBackInterval: number;
   readonly #timerOverrides: Partial<Timers>;
   readonly #maxPduLength: number;
+  readonly #maxPayloadPdus: number;
   readonly #statePath: string | undefined;
   readonly #persistDelay: number;
 
@@ -271,6 +280,9 @@ export class RtrClient extends EventEmitter<RtrClientEvents> implements SessionH
     };
     this.#timers = { ...DEFAULT_TIMERS, ...this.#timerOverrides };
     this.#maxPduLength = options.maxPduLength ?? DEFAULT_MAX_PDU_LENGTH;
+    this.#maxPayloadPdus = Math.floor(
+      positive('maxPayloadPdus', options.maxPayloadPdus, DEFAULT_MAX_PAYLOAD_PDUS, Number.MAX_SAFE_INTEGER),
+    );
     this.#statePath = options.statePath;
     this.#persistDelay = options.persistDelay ?? 5000;
   }
@@ -460,6 +472,7 @@ export class RtrClient extends EventEmitter<RtrClientEvents> implements SessionH
       version: cache.version,
       minVersion: this.#minVersion,
       maxPduLength: this.#maxPduLength,
+      maxPayloadPdus: this.#maxPayloadPdus,
       responseTimeout: this.#responseTimeout,
       notifyDebounce: this.#notifyDebounce,
       client: this,

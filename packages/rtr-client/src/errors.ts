@@ -54,6 +54,7 @@ export type RtrErrorCode =
   | 'RTR_ERR_CONNECT_TIMEOUT'
   | 'RTR_ERR_CONNECTION_CLOSED'
   | 'RTR_ERR_RESPONSE_TIMEOUT'
+  | 'RTR_ERR_PAYLOAD_LIMIT'
   | 'RTR_ERR_EXPIRED'
   | 'RTR_ERR_INVALID_ARGUMENT'
   | 'RTR_ERR_STATE_FILE'
@@ -169,6 +170,23 @@ export class AspaProviderListError extends RtrWireError {
   override readonly name = 'AspaProviderListError';
   constructor(message: string, pdu?: Uint8Array) {
     super('RTR_ERR_ASPA_PROVIDER_LIST', ErrorCode.AspaProviderListError, message, pdu);
+  }
+}
+
+/**
+ * A response staging more payload PDUs than `maxPayloadPdus` allows, so that a broken
+ * cache that never sends End of Data cannot grow the client's memory without end. Sent
+ * as Internal Error (wire code 1): a limit of this client, not a fault RFC 8210 names.
+ */
+export class PayloadLimitError extends RtrWireError {
+  override readonly name = 'PayloadLimitError';
+  constructor(limit: number, pdu?: Uint8Array) {
+    super(
+      'RTR_ERR_PAYLOAD_LIMIT',
+      ErrorCode.InternalError,
+      `the cache sent more than ${limit} payload PDUs in one response (maxPayloadPdus)`,
+      pdu,
+    );
   }
 }
 

@@ -70,6 +70,7 @@ export async function runRtrStream(input: Buffer, options: FuzzOptions = {}): Pr
       version: options.version ?? 2,
       minVersion: 0,
       maxPduLength: options.maxPduLength ?? DEFAULT_MAX_PDU_LENGTH,
+      maxPayloadPdus: Number.MAX_SAFE_INTEGER,
       responseTimeout: 60_000,
       notifyDebounce: 1,
       client: host,

@@ -10,6 +10,7 @@ import {
   CorruptDataError,
   ClosedError,
   InvalidRequestError,
+  PayloadLimitError,
   NoDataAvailableError,
   RemoteError,
   ResponseTimeoutError,
@@ -78,6 +79,8 @@ export interface SessionOptions {
   readonly version: number;
   readonly minVersion: number;
   readonly maxPduLength: number;
+  /** Payload PDUs one response may stage before it is refused (PayloadLimitError). */
+  readonly maxPayloadPdus: number;
   /** ms without a byte, in the middle of an exchange, before giving up. */
   readonly responseTimeout: number;
   /** ms to wait after a Serial Notify for more before querying. */
@@ -423,12 +426,19 @@ export class Session {
       this.#phase === 'payload' &&
       version === this.version
     ) {
+      const update = this.#update!;
+      if (update.count >= this.#options.maxPayloadPdus) this.#refuseOverLimit(buf, offset, length);
       readPrefix(buf, offset, length, this.#prefix);
-      this.#update!.prefix(this.#prefix, buf, offset, length);
+      update.prefix(this.#prefix, buf, offset, length);
       return;
     }
     this.#handle(decodePdu(buf, offset, length, this.#reader), buf, offset, length);
   };
+
+  // A response past maxPayloadPdus: refused before anything more is staged.
+  #refuseOverLimit(buf: Buffer, offset: number, length: number): never {
+    throw new PayloadLimitError(this.#options.maxPayloadPdus, copyPdu(buf, offset, length));
+  }
 
   #handle(pdu: Pdu, buf: Buffer, offset: number, length: number): void {
     if (pdu.type === PduType.ErrorReport) return this.#onErrorReport(pdu);
@@ -468,17 +478,20 @@ export class Session {
         // Reached only outside a payload (or with a version the hot path did not take).
         if (this.#phase !== 'payload')
           throw new CorruptDataError('Prefix PDU outside a Cache Response', copyPdu(buf, offset, length));
+        if (this.#update!.count >= this.#options.maxPayloadPdus) this.#refuseOverLimit(buf, offset, length);
         readPrefix(buf, offset, length, this.#prefix);
         this.#update!.prefix(this.#prefix, buf, offset, length);
         return;
       case PduType.RouterKey:
         if (this.#phase !== 'payload')
           throw new CorruptDataError('Router Key PDU outside a Cache Response', copyPdu(buf, offset, length));
+        if (this.#update!.count >= this.#options.maxPayloadPdus) this.#refuseOverLimit(buf, offset, length);
         this.#update!.routerKey(pdu, buf, offset, length);
         return;
       case PduType.Aspa:
         if (this.#phase !== 'payload')
           throw new CorruptDataError('ASPA PDU outside a Cache Response', copyPdu(buf, offset, length));
+        if (this.#update!.count >= this.#options.maxPayloadPdus) this.#refuseOverLimit(buf, offset, length);
         this.#update!.aspa(pdu, buf, offset, length);
         return;
       case PduType.EndOfData: {
