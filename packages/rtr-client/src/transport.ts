@@ -14,6 +14,14 @@ export interface Transport {
    * `signal.reason` (destroying what it opened) when the signal aborts first.
    */
   connect(signal: AbortSignal): Promise<Duplex>;
+  /**
+   * True when pausing the connection's stream lets the bytes that arrive meanwhile come
+   * out as one larger chunk (a plain TCP socket stops reading and the kernel gathers
+   * them). The session then gathers the small reads of a streaming response that way.
+   * Leave it unset for streams that hand over buffered chunks one by one anyway (TLS
+   * hands over one chunk per record).
+   */
+  readonly gathersWhilePaused?: boolean;
 }
 
 export interface TcpOptions {
@@ -89,6 +97,7 @@ export function tcpTransport(options: TcpOptions): Transport {
   const target = formatTarget('tcp', options.host, port);
   return {
     target,
+    gathersWhilePaused: true,
     async connect(signal) {
       const socket = netConnect({ host: options.host, port, localAddress: options.localAddress });
       await whenOpen(socket, 'connect', target, signal);
