@@ -19,7 +19,7 @@ import {
   type BmpRouter,
   type BmpRouteSink,
 } from '../packages/monitor/src/feeds/bmp/index.js';
-import { Gobgpd, globalConfig, gobgpOrigin, type GobgpPath } from './support/gobgp.js';
+import { bmpServerConfig, Gobgpd, globalConfig, gobgpOrigin, type GobgpPath } from './support/gobgp.js';
 import { missing, peerCommand } from './support/peers.js';
 
 const skip = missing(peerCommand('gobgpd'), peerCommand('gobgp'));
@@ -103,12 +103,7 @@ describe.skipIf(skip !== undefined)('BMP listener against GoBGP', { timeout: 60_
   [neighbors.add-paths.config]
     send-max = 8
 ${timers}${afiSafis}
-[[bmp-servers]]
-  [bmp-servers.config]
-    address = "127.0.0.1"
-    port = ${bmpPort}
-    route-monitoring-policy = "local-rib"
-`,
+${bmpServerConfig(bmpPort, 'local-rib')}`,
     );
     const aPort = a.ports.bgp;
     b = await Gobgpd.start(
@@ -141,12 +136,7 @@ ${timers}${afiSafis}
   [neighbors.add-paths.config]
     receive = true
 ${timers}${afiSafis}
-[[bmp-servers]]
-  [bmp-servers.config]
-    address = "127.0.0.1"
-    port = ${bmpPort}
-    route-monitoring-policy = "all"
-`,
+${bmpServerConfig(bmpPort, 'all')}`,
     );
     await b.cli('global', 'rib', 'add', '203.0.113.0/24', '-a', 'ipv4');
   }, 60_000);

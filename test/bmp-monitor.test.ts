@@ -10,7 +10,7 @@
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, Monitor, type MonitorConfig } from '@rovkit/monitor';
-import { Gobgpd, globalConfig, type GobgpPath } from './support/gobgp.js';
+import { bmpServerConfig, Gobgpd, globalConfig, type GobgpPath } from './support/gobgp.js';
 import { until } from './support/monitor-peers.js';
 import { missing, peerCommand } from './support/peers.js';
 import { StayRtr } from './support/stayrtr.js';
@@ -100,12 +100,7 @@ describe.skipIf(skip !== undefined)(
     passive-mode = true
     local-address = "127.0.0.1"
 ${timers}
-[[bmp-servers]]
-  [bmp-servers.config]
-    address = "127.0.0.1"
-    port = ${bmpPort}
-    route-monitoring-policy = "local-rib"
-`,
+${bmpServerConfig(bmpPort, 'local-rib')}`,
       );
       const aPort = a.ports.bgp;
       b = await Gobgpd.start(
@@ -134,12 +129,7 @@ ${timers}
     remote-port = ${aPort}
     local-address = "127.0.0.1"
 ${timers}
-[[bmp-servers]]
-  [bmp-servers.config]
-    address = "127.0.0.1"
-    port = ${bmpPort}
-    route-monitoring-policy = "all"
-`,
+${bmpServerConfig(bmpPort, 'all')}`,
       );
       // B validates only once its RTR session holds the VRPs: wait before routes flow.
       await until(

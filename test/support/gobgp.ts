@@ -142,6 +142,16 @@ export function globalConfig(asn: number, routerId: string, ports: GobgpdPorts):
 `;
 }
 
+/** The `[[bmp-servers]]` block that points GoBGP at a BMP listener on 127.0.0.1:`port`. */
+export function bmpServerConfig(port: number, routeMonitoringPolicy: 'local-rib' | 'all'): string {
+  return `[[bmp-servers]]
+  [bmp-servers.config]
+    address = "127.0.0.1"
+    port = ${port}
+    route-monitoring-policy = "${routeMonitoringPolicy}"
+`;
+}
+
 /** A path in `gobgp -j global rib` / `neighbor X adj-in` output. */
 export interface GobgpPath {
   nlri: { prefix: string };
