@@ -26,6 +26,7 @@ import {
 } from '@rovkit/monitor';
 
 import { collectGarbage, memory } from './stats.js';
+import { fuzzMain } from './fuzz-main.js';
 import { Random } from './random.js';
 
 export interface FuzzBmpOptions {
@@ -383,16 +384,5 @@ export async function fuzzBmp(options: FuzzBmpOptions = {}): Promise<FuzzBmpResu
 }
 
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const arg = (name: string): string | undefined => {
-    const i = process.argv.indexOf(name);
-    return i < 0 ? undefined : process.argv[i + 1];
-  };
-  const result = await fuzzBmp({
-    inputs: arg('--inputs') === undefined ? undefined : Number(arg('--inputs')),
-    seed: arg('--seed') === undefined ? undefined : Number(arg('--seed')),
-    log: (t) => process.stderr.write(`${t}\n`),
-  });
-  process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-  const growth = result.heapMb.at(-1)! - result.heapMb[0]!;
-  if (result.violations.length > 0 || growth > 50) process.exitCode = 1;
+  await fuzzMain(fuzzBmp);
 }

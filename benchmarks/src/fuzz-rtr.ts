@@ -17,6 +17,7 @@ import { FLAG_ANNOUNCE, PduType, Writer, writePdu, type Pdu } from '@rovkit/rtr-
 import { runRtrStream, type FuzzResult } from '@rovkit/rtr-client/fuzz';
 
 import { collectGarbage, memory } from './stats.js';
+import { fuzzMain } from './fuzz-main.js';
 import { Random } from './random.js';
 
 export interface FuzzRtrOptions {
@@ -282,16 +283,5 @@ export async function fuzzRtr(options: FuzzRtrOptions = {}): Promise<FuzzRtrResu
 }
 
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const arg = (name: string): string | undefined => {
-    const i = process.argv.indexOf(name);
-    return i < 0 ? undefined : process.argv[i + 1];
-  };
-  const result = await fuzzRtr({
-    inputs: arg('--inputs') === undefined ? undefined : Number(arg('--inputs')),
-    seed: arg('--seed') === undefined ? undefined : Number(arg('--seed')),
-    log: (t) => process.stderr.write(`${t}\n`),
-  });
-  process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-  const growth = result.heapMb.at(-1)! - result.heapMb[0]!;
-  if (result.violations.length > 0 || growth > 50) process.exitCode = 1;
+  await fuzzMain(fuzzRtr);
 }
