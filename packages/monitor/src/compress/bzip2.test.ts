@@ -77,6 +77,9 @@ describe.skipIf(skip !== undefined)('bunzip2 against the bzip2 binary', () => {
     ['long runs and text', sample(700_000, 7), 9],
     ['a run of 5 MB of zeros (run-length heavy)', Buffer.alloc(5_000_000), 9],
     ['runs of exactly 4 and 5 bytes', Buffer.from('aaaabbbbbccccdddddaaaa'.repeat(5000)), 2],
+    // Blocks of 128k entries and more are walked by 32 interleaved walkers.
+    ['a periodic block (one BWT chain per repetition)', Buffer.from('abc'.repeat(200_000)), 9],
+    ['a periodic block of random bytes', Buffer.concat(Array<Buffer>(400).fill(randomBytes(997))), 9],
   ];
 
   it.each(inputs)('round-trips %s', async (_name, data, level) => {
@@ -124,8 +127,9 @@ describe.skipIf(skip !== undefined)('bunzip2 against the bzip2 binary', () => {
   });
 
   it('never emits corrupted data: a flipped bit gives a typed error or a CRC-correct prefix', async () => {
-    const data = sample(60_000, 5);
-    const compressed = compress(data, 1);
+    // Two blocks: 200k entries (interleaved walkers) and a short one (a single walker).
+    const data = sample(260_000, 5);
+    const compressed = compress(data, 2);
     await fc.assert(
       fc.asyncProperty(
         fc.integer({ min: 4, max: compressed.length - 1 }),

@@ -13,6 +13,7 @@
 // time and emitted only after its CRC matched, so corrupt data never reaches the caller.
 // A cut input raises BZIP2_ERR_TRUNCATED after every complete block has been emitted.
 import { DecompressError } from './errors.js';
+import { InverseBwt } from './inverse-bwt.js';
 
 const MAX_GROUPS = 6;
 const MAX_ALPHA = 258;
@@ -134,8 +135,9 @@ class Bzip2Decoder {
 
   // Block state, kept across the pauses for more input.
   #blockSizeMax = 0;
-  // Int32 rather than Uint32: entries stay below 2^28, and int32 loads stay in small integers.
-  #tt = new Uint32Array(0);
+  /** One entry per BWT position: the byte, then the links of the inverse BWT. */
+  #tt = new Int32Array(0);
+  readonly #inverseBwt = new InverseBwt();
   readonly #counts = new Int32Array(256);
   readonly #seqToUnseq = new Uint8Array(256);
   readonly #mtf = new Uint8Array(256);
@@ -173,7 +175,7 @@ class Bzip2Decoder {
         this.#pos += 4;
         first = false;
         this.#blockSizeMax = level * 100000;
-        if (this.#tt.length < this.#blockSizeMax) this.#tt = new Uint32Array(this.#blockSizeMax);
+        if (this.#tt.length < this.#blockSizeMax) this.#tt = new Int32Array(this.#blockSizeMax);
         let combined = 0;
         for (;;) {
           await this.#need(HEADER_LOOKAHEAD);
@@ -348,7 +350,10 @@ class Bzip2Decoder {
     const count = await this.#decodeSymbols(alphaSize, kept);
     if (origPtr >= count)
       throw this.#error('BZIP2_ERR_DATA', `BWT origin ${origPtr} is not below the block size ${count}`);
-    return this.#inverseBwt(origPtr, count);
+    const ordered = this.#inverseBwt.run(this.#tt, this.#counts, origPtr, count);
+    if (ordered === undefined)
+      throw this.#error('BZIP2_ERR_DATA', 'BWT links do not form a chain through the block');
+    return this.#undoInitialRuns(ordered, count);
   }
 
   /**
@@ -451,7 +456,9 @@ class Bzip2Decoder {
       // Symbol s stands for MTF position s - 1.
       let j = symbol - 1;
       const value = mtf[j];
-      for (; j > 0; j--) mtf[j] = mtf[j - 1];
+      // Binary data moves bytes from far back often; memmove beats a loop there.
+      if (j > 16) mtf.copyWithin(1, 0, j);
+      else for (; j > 0; j--) mtf[j] = mtf[j - 1];
       mtf[0] = value;
       if (nblock >= limitOut) {
         if (pos > end) this.#overrun = true;
@@ -469,35 +476,21 @@ class Bzip2Decoder {
     return nblock;
   }
 
-  /** Undoes the BWT and the initial run-length coding (4 equal bytes + a count) into #out. */
-  #inverseBwt(origPtr: number, count: number): number {
-    const tt = this.#tt;
-    const cumulative = new Int32Array(256);
-    let sum = 0;
-    for (let i = 0; i < 256; i++) {
-      cumulative[i] = sum;
-      sum += this.#counts[i];
-    }
-    for (let i = 0; i < count; i++) {
-      const byte = tt[i] & 0xff;
-      tt[cumulative[byte]++] |= i << 8;
-    }
+  /** Expands runs of the first stage (4 equal bytes + a repeat count) into #out. */
+  #undoInitialRuns(data: Uint8Array, count: number): number {
     let out = this.#out;
     if (out.length < count) out = this.#out = new Uint8Array(count + (count >> 2));
-    // Invariant: `out` has room for one byte per BWT entry still to come, so plain bytes
+    // Invariant: `out` has room for one byte per input byte still to come, so plain bytes
     // need no check; only a repeat count can outgrow it, and it checks.
     let o = 0;
     let previous = -1;
     let same = 0;
-    let next = tt[origPtr] >>> 8;
     for (let k = 0; k < count; k++) {
-      const e = tt[next];
-      next = e >>> 8;
-      const byte = e & 0xff;
+      const byte = data[k];
       if (same === 4) {
         // The byte after four equal bytes is a repeat count, not data.
         if (o + byte + (count - k) > out.length) out = this.#grow(o + byte + (count - k));
-        for (let r = 0; r < byte; r++) out[o + r] = previous;
+        out.fill(previous, o, o + byte);
         o += byte;
         same = 0;
         continue;
