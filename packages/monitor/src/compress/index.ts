@@ -1,12 +1,17 @@
-// Transparent decompression of route dumps: gzip (node:zlib), bzip2 (./bzip2.ts) or plain,
+// Transparent decompression of route dumps: gzip (node:zlib), bzip2 (./bzip2.ts, its blocks
+// decoded in worker threads by ./bzip2-parallel.ts when CPUs allow) or plain,
 // chosen by the first bytes. Everything is pulled chunk by chunk, so memory stays bounded
 // whatever the file size.
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { bunzip2 } from './bzip2.js';
+import { bunzip2Parallel } from './bzip2-parallel.js';
+import { sharedBzip2Pool } from './bzip2-pool.js';
 import { DecompressError } from './errors.js';
 
 export { bunzip2, bzip2Crc } from './bzip2.js';
+export { bunzip2Parallel } from './bzip2-parallel.js';
+export { Bzip2Pool, sharedBzip2Pool } from './bzip2-pool.js';
 export { DecompressError, type DecompressErrorCode } from './errors.js';
 
 export type Compression = 'gzip' | 'bzip2' | 'none';
@@ -64,7 +69,11 @@ export async function decompress(source: AsyncIterable<Uint8Array>): Promise<Dec
     },
   };
   const compression = sniffCompression(first);
-  if (compression === 'bzip2') return { compression, chunks: bunzip2(replay) };
+  if (compression === 'bzip2') {
+    // Blocks decode in worker threads when there are CPUs to spare (see bzip2-pool.ts).
+    const pool = sharedBzip2Pool();
+    return { compression, chunks: pool === undefined ? bunzip2(replay) : bunzip2Parallel(replay, pool) };
+  }
   if (compression === 'gzip') return { compression, chunks: gunzip(replay) };
   return { compression, chunks: plain(replay) };
 }

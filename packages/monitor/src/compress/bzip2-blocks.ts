@@ -1,0 +1,237 @@
+// Cutting a bzip2 stream into blocks that can be decoded apart, as lbzip2 and pbzip2 do.
+//
+// Blocks are not byte-aligned and carry no length: each starts with the 48-bit magic
+// 0x314159265359 and the stream ends with 0x177245385090, at any bit offset. So the input
+// is searched for both magics at all eight bit offsets. A hit inside compressed data is
+// possible (2^-48 per bit), so a hit is only a candidate: a piece from one block start to
+// the next candidate either decodes exactly (the candidate was the real end) or fails, and
+// then the caller joins it with the next piece. A real boundary is always a candidate.
+//
+// A piece is decoded by the ordinary decoder after rewriting it as a stream of its own:
+// "BZh" + level, the block's bits shifted to a byte boundary, then an end-of-stream marker
+// whose combined CRC is the block's own (a stream of one block). The decoder then checks
+// the block CRC and that the block ends exactly where the piece does.
+import { bunzip2, Bzip2Workspace } from './bzip2.js';
+import type { DecompressErrorCode } from './errors.js';
+
+export const BLOCK_MAGIC_HIGH = 0x314159;
+export const BLOCK_MAGIC_LOW = 0x265359;
+export const END_MAGIC_HIGH = 0x177245;
+export const END_MAGIC_LOW = 0x385090;
+
+export type MagicKind = 'block' | 'end';
+
+/** The bytes a magic occupies when it starts `shift` bits into a byte, with masks. */
+interface ShiftedMagic {
+  kind: MagicKind;
+  shift: number;
+  /** The whole bytes after the first (shift > 0) or from the first (shift 0). */
+  needle: Buffer;
+  /** Shift > 0: the first byte's low 8 - shift bits and the last byte's high shift bits. */
+  firstByte: number;
+  firstMask: number;
+  lastByte: number;
+  lastMask: number;
+}
+
+function shiftedMagics(kind: MagicKind, high: number, low: number): ShiftedMagic[] {
+  const magic = (BigInt(high) << 24n) | BigInt(low);
+  return Array.from({ length: 8 }, (_, shift) => {
+    // The magic placed in 7 bytes (56 bits), starting `shift` bits in.
+    const placed = magic << BigInt(8 - shift);
+    const bytes = Array.from({ length: 7 }, (_, i) => Number((placed >> BigInt(48 - 8 * i)) & 0xffn));
+    if (shift === 0) {
+      return {
+        kind,
+        shift,
+        needle: Buffer.from(bytes.slice(0, 6)),
+        firstByte: 0,
+        firstMask: 0,
+        lastByte: 0,
+        lastMask: 0,
+      };
+    }
+    return {
+      kind,
+      shift,
+      needle: Buffer.from(bytes.slice(1, 6)),
+      firstByte: bytes[0],
+      firstMask: 0xff >>> shift,
+      lastByte: bytes[6],
+      lastMask: (0xff << (8 - shift)) & 0xff,
+    };
+  });
+}
+
+const MAGICS = [
+  ...shiftedMagics('block', BLOCK_MAGIC_HIGH, BLOCK_MAGIC_LOW),
+  ...shiftedMagics('end', END_MAGIC_HIGH, END_MAGIC_LOW),
+];
+
+/** Bytes a magic can span: 6, or 7 when it starts inside a byte. */
+export const MAGIC_SPAN = 7;
+
+export interface MagicHit {
+  /** Bit offset of the magic's first bit in the searched bytes. */
+  bit: number;
+  kind: MagicKind;
+}
+
+/**
+ * Every bit offset in `data` where a magic starts, for starts in bytes [from, to), in
+ * ascending order; a start counts only if its whole span lies inside `data`. Native
+ * Buffer.indexOf does the searching, one pass per magic and bit offset.
+ */
+export function findMagics(data: Uint8Array, from: number, to: number): MagicHit[] {
+  const buffer = Buffer.from(data.buffer, data.byteOffset, data.length);
+  const hits: MagicHit[] = [];
+  for (const magic of MAGICS) {
+    // The needle starts at the magic's first byte (shift 0) or the one after.
+    const lead = magic.shift === 0 ? 0 : 1;
+    let at = buffer.indexOf(magic.needle, from + lead);
+    while (at !== -1) {
+      const start = at - lead;
+      if (start >= to) break;
+      if (magic.shift === 0) {
+        hits.push({ bit: start * 8, kind: magic.kind });
+      } else if (
+        start + 6 < data.length &&
+        (data[start] & magic.firstMask) === magic.firstByte &&
+        (data[start + 6] & magic.lastMask) === magic.lastByte
+      ) {
+        hits.push({ bit: start * 8 + magic.shift, kind: magic.kind });
+      }
+      at = buffer.indexOf(magic.needle, at + 1);
+    }
+  }
+  return hits.sort((a, b) => a.bit - b.bit);
+}
+
+/** Reads `n` <= 32 bits at bit offset `bit` of `data`, MSB first; missing bits read as 0. */
+export function readBits(data: Uint8Array, bit: number, n: number): number {
+  let value = 0;
+  for (let i = 0; i < n; i++) {
+    const at = bit + i;
+    const byte = at >>> 3 < data.length ? data[at >>> 3] : 0;
+    value = value * 2 + ((byte >>> (7 - (at & 7))) & 1);
+  }
+  return value;
+}
+
+/** One block to decode on its own; positions are bits of `bytes`. */
+export interface BlockPiece {
+  bytes: Uint8Array;
+  /** Where the block magic starts. */
+  startBit: number;
+  /**
+   * Where the piece ends (the next magic candidate), or undefined when the input ended
+   * before any: then the block is decoded as far as the input goes.
+   */
+  endBit: number | undefined;
+  /** The stream's block size digit, 1 to 9. */
+  level: number;
+}
+
+export interface PieceFailure {
+  code: DecompressErrorCode;
+  message: string;
+  /** Byte in `bytes` near which decoding failed. */
+  offset: number;
+}
+
+export interface PieceResult {
+  /** The block's output, when it decoded (checked against its CRC). */
+  output?: Uint8Array;
+  failure?: PieceFailure;
+}
+
+/** Appends bits MSB first to a byte array. */
+class BitWriter {
+  readonly bytes: Uint8Array;
+  #bit = 0;
+
+  constructor(capacity: number) {
+    this.bytes = new Uint8Array(capacity);
+  }
+
+  get length(): number {
+    return (this.#bit + 7) >>> 3;
+  }
+
+  write(value: number, n: number): void {
+    for (let i = n - 1; i >= 0; i--) {
+      if (Math.floor(value / 2 ** i) % 2 === 1) this.bytes[this.#bit >>> 3] |= 0x80 >>> (this.#bit & 7);
+      this.#bit++;
+    }
+  }
+
+  /** Appends bits [from, to) of `source`; whole bytes at a time while the writer is aligned. */
+  copy(source: Uint8Array, from: number, to: number): void {
+    if ((this.#bit & 7) !== 0) throw new RangeError('BitWriter.copy needs an aligned writer');
+    const shift = from & 7;
+    const whole = (to - from) >>> 3;
+    let o = this.#bit >>> 3;
+    let i = from >>> 3;
+    if (shift === 0) {
+      this.bytes.set(source.subarray(i, i + whole), o);
+    } else {
+      const back = 8 - shift;
+      for (let k = 0; k < whole; k++, i++) {
+        const next = i + 1 < source.length ? source[i + 1] : 0;
+        this.bytes[o++] = ((source[i] << shift) | (next >>> back)) & 0xff;
+      }
+    }
+    this.#bit += whole * 8;
+    for (let b = from + whole * 8; b < to; b++) this.write(readBits(source, b, 1), 1);
+  }
+}
+
+/** The piece as a stream of its own: header, the block, and (if it has an end) an end marker. */
+export function pieceStream(piece: BlockPiece): Uint8Array {
+  const endBit = piece.endBit ?? piece.bytes.length * 8;
+  const writer = new BitWriter(4 + ((endBit - piece.startBit + 7) >>> 3) + 11);
+  writer.write(0x425a68, 24);
+  writer.write(0x30 + piece.level, 8);
+  writer.copy(piece.bytes, piece.startBit, endBit);
+  if (piece.endBit !== undefined) {
+    // A stream of one block: its combined CRC is the block CRC, stored after the block magic.
+    writer.write(END_MAGIC_HIGH, 24);
+    writer.write(END_MAGIC_LOW, 24);
+    writer.write(readBits(piece.bytes, piece.startBit + 48, 32), 32);
+  }
+  return writer.bytes.subarray(0, writer.length);
+}
+
+/**
+ * Decodes one piece with the ordinary decoder. A piece with an end decodes only if the
+ * block ends exactly there; one without an end gives the block if it is complete and the
+ * decoder's verdict on the cut (BZIP2_ERR_TRUNCATED) after it.
+ */
+export async function decodePiece(piece: BlockPiece, workspace: Bzip2Workspace): Promise<PieceResult> {
+  const stream = pieceStream(piece);
+  const outputs: Buffer[] = [];
+  const origin = piece.startBit >>> 3;
+  try {
+    for await (const block of bunzip2(single(stream), workspace)) outputs.push(block);
+  } catch (error) {
+    const fault = error as { code?: DecompressErrorCode; message?: string; inputOffset?: number };
+    return {
+      output: outputs[0],
+      failure: {
+        code: fault.code ?? 'BZIP2_ERR_DATA',
+        message: fault.message ?? String(error),
+        offset: origin + Math.max(0, (fault.inputOffset ?? 4) - 4),
+      },
+    };
+  }
+  if (outputs.length !== 1) {
+    return {
+      failure: { code: 'BZIP2_ERR_DATA', message: 'a block piece held no single block', offset: origin },
+    };
+  }
+  return { output: outputs[0] };
+}
+
+async function* single(data: Uint8Array): AsyncGenerator<Uint8Array> {
+  yield data;
+}

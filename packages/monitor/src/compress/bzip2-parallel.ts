@@ -1,0 +1,375 @@
+// bzip2 decompression with the blocks decoded in worker threads, output in input order.
+// Same output and errors as bunzip2 (bzip2.ts), which this falls back on per piece.
+//
+// This thread reads the input, finds the block boundaries (bzip2-blocks.ts), and keeps up
+// to two pieces per worker in flight, planned ahead on the assumption that every magic it
+// found is a real boundary. A piece that fails is joined with the next one and planned
+// again, with everything after it; a real error is reported once joining cannot help.
+// Memory stays bounded: the input kept reaches back only to the oldest block not yet
+// emitted, and pieces in flight are limited.
+import { findMagics, MAGIC_SPAN, readBits, type PieceResult } from './bzip2-blocks.js';
+import {
+  BLOCK_MAGIC_HIGH,
+  BLOCK_MAGIC_LOW,
+  END_MAGIC_HIGH,
+  END_MAGIC_LOW,
+  type PieceFailure,
+} from './bzip2-blocks.js';
+import type { Bzip2Pool } from './bzip2-pool.js';
+import { DecompressError, type DecompressErrorCode } from './errors.js';
+
+/** The input read so far, from the oldest byte still needed. */
+class InputWindow {
+  readonly #source: AsyncIterator<Uint8Array>;
+  data = new Uint8Array(1 << 20);
+  length = 0;
+  /** Offset of data[0] in the whole input. */
+  base = 0;
+  ended = false;
+
+  constructor(source: AsyncIterator<Uint8Array>) {
+    this.#source = source;
+  }
+
+  /** Offset just past the last byte read. */
+  get end(): number {
+    return this.base + this.length;
+  }
+
+  /** Reads until the input reaches offset `end` or ends. */
+  async fillTo(end: number): Promise<void> {
+    while (this.base + this.length < end && !this.ended) await this.readMore();
+  }
+
+  /** Reads one more chunk; false once the input has ended. */
+  async readMore(): Promise<boolean> {
+    if (this.ended) return false;
+    const next = await this.#source.next();
+    if (next.done === true) {
+      this.ended = true;
+      return false;
+    }
+    const chunk = next.value;
+    if (this.length + chunk.length > this.data.length) {
+      const bigger = new Uint8Array(Math.max(this.data.length * 2, this.length + chunk.length));
+      bigger.set(this.data.subarray(0, this.length));
+      this.data = bigger;
+    }
+    this.data.set(chunk, this.length);
+    this.length += chunk.length;
+    return true;
+  }
+
+  /** Drops the bytes before offset `offset`. */
+  discardBefore(offset: number): void {
+    const drop = Math.min(offset - this.base, this.length);
+    if (drop <= 0) return;
+    this.data.copyWithin(0, drop, this.length);
+    this.length -= drop;
+    this.base += drop;
+  }
+
+  /** A copy of bytes [from, to) (offsets in the whole input, clipped to what was read). */
+  copy(from: number, to: number): Uint8Array {
+    return this.data.slice(from - this.base, Math.min(to, this.end) - this.base);
+  }
+
+  /** `n` <= 32 bits at bit `bit` of the whole input. */
+  bits(bit: number, n: number): number {
+    return readBits(this.data.subarray(0, this.length), bit - this.base * 8, n);
+  }
+}
+
+type Planned =
+  | {
+      kind: 'block';
+      startBit: number;
+      endBit: number | undefined;
+      capped: boolean;
+      level: number;
+      crc: number;
+      result: Promise<PieceResult>;
+    }
+  | { kind: 'end'; startBit: number; crc: number }
+  | { kind: 'bad'; startBit: number }
+  | { kind: 'cut' };
+
+/** Compressed bytes one block can take at most: 20-bit codes for every symbol, and its tables. */
+function maxBlockBytes(level: number): number {
+  return ((level * 100_000 + 2) * 20) / 8 + 65_536;
+}
+
+class Truncated extends Error {}
+
+export interface ParallelBunzip2Options {
+  /**
+   * Finds the magic candidates (default findMagics). Tests pass one that adds false hits,
+   * which real data produces too rarely to test otherwise.
+   */
+  findMagics?: typeof findMagics;
+}
+
+/**
+ * Decompresses a bzip2 input given as chunks, decoding blocks on `pool`. Each yielded
+ * Buffer holds one block's output.
+ */
+export async function* bunzip2Parallel(
+  source: AsyncIterable<Uint8Array>,
+  pool: Bzip2Pool,
+  options: ParallelBunzip2Options = {},
+): AsyncGenerator<Buffer, void, undefined> {
+  const decoder = new ParallelDecoder(source[Symbol.asyncIterator](), pool, options.findMagics ?? findMagics);
+  yield* decoder.run();
+}
+
+class ParallelDecoder {
+  readonly #input: InputWindow;
+  readonly #pool: Bzip2Pool;
+  readonly #inFlight: number;
+  #outputBytes = 0;
+
+  // Magic candidates found so far (bits in the whole input, ascending), and how far the
+  // input has been searched (byte offset: starts before it are all found).
+  #candidates: number[] = [];
+  #searchedTo = 0;
+
+  // The planner: where the next piece starts, the stream's level, and (after a failed
+  // piece) the end it must go beyond.
+  #planBit = 0;
+  #planLevel = 0;
+  #planBeyond = -1;
+  #planStopped = true;
+  readonly #queue: Planned[] = [];
+
+  readonly #findMagics: typeof findMagics;
+
+  constructor(source: AsyncIterator<Uint8Array>, pool: Bzip2Pool, finder: typeof findMagics) {
+    this.#input = new InputWindow(source);
+    this.#pool = pool;
+    this.#findMagics = finder;
+    this.#inFlight = Math.max(2, pool.size * 2);
+  }
+
+  async *run(): AsyncGenerator<Buffer, void, undefined> {
+    try {
+      const level = await this.#streamHeader(0, true);
+      if (level === undefined) return;
+      this.#plan(32, level, -1);
+      let combined = 0;
+      let firstFailure: DecompressError | undefined;
+      for (;;) {
+        while (this.#queue.length < this.#inFlight && !this.#planStopped) await this.#planNext();
+        const head = this.#queue.shift();
+        if (head === undefined) throw new Error('bunzip2Parallel: nothing planned');
+        if (head.kind === 'cut') throw new Truncated();
+        if (head.kind === 'bad') throw this.#error('BZIP2_ERR_DATA', 'bad block magic', head.startBit >>> 3);
+        if (head.kind === 'end') {
+          if (head.crc !== combined) {
+            throw this.#error(
+              'BZIP2_ERR_CRC',
+              `stream CRC ${hex(combined)} differs from the stored ${hex(head.crc)}`,
+              (head.startBit + 48) >>> 3,
+            );
+          }
+          combined = 0;
+          const next = Math.ceil((head.startBit + 80) / 8);
+          this.#input.discardBefore(next);
+          const level = await this.#streamHeader(next, false);
+          if (level === undefined) return;
+          // The planner may have gone on into this stream already.
+          if (this.#queue.length === 0 && this.#planStopped) this.#plan((next + 4) * 8, level, -1);
+          continue;
+        }
+        const result = await head.result;
+        const origin = head.startBit >>> 3;
+        if (result.failure === undefined && result.output !== undefined) {
+          firstFailure = undefined;
+          combined = (((combined << 1) | (combined >>> 31)) ^ head.crc) >>> 0;
+          this.#outputBytes += result.output.length;
+          yield Buffer.from(result.output.buffer, result.output.byteOffset, result.output.length);
+          if (head.endBit !== undefined) this.#input.discardBefore(head.endBit >>> 3);
+          continue;
+        }
+        const failure = result.failure ?? {
+          code: 'BZIP2_ERR_DATA',
+          message: 'block piece gave no output',
+          offset: 0,
+        };
+        if (head.endBit === undefined) {
+          // The last piece (or one longer than a block can be): the decoder's verdict stands.
+          if (result.output !== undefined) {
+            this.#outputBytes += result.output.length;
+            yield Buffer.from(result.output.buffer, result.output.byteOffset, result.output.length);
+          }
+          if (failure.code === 'BZIP2_ERR_TRUNCATED' && !head.capped) throw new Truncated();
+          throw firstFailure ?? this.#failure(failure, origin);
+        }
+        // The end may have been a magic inside compressed data: join with the next piece.
+        firstFailure ??= this.#failure(failure, origin);
+        if (head.endBit - head.startBit > maxBlockBytes(head.level) * 8) throw firstFailure;
+        this.#queue.length = 0;
+        this.#plan(head.startBit, head.level, head.endBit);
+      }
+    } catch (error) {
+      if (error instanceof Truncated) {
+        throw new DecompressError(
+          'BZIP2_ERR_TRUNCATED',
+          `bzip2 input ends inside a block or before the end-of-stream marker (${this.#input.end} bytes read)`,
+          this.#input.end,
+          this.#outputBytes,
+        );
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Checks the stream header at byte `at`; returns its level, or undefined at a clean end
+   * of input after a stream.
+   */
+  async #streamHeader(at: number, first: boolean): Promise<number | undefined> {
+    const input = this.#input;
+    await input.fillTo(at + 4);
+    const available = input.end - at;
+    if (!first && available === 0) return undefined;
+    const present = Math.min(Math.max(available, 0), 3);
+    let signature = 0;
+    for (let i = 0; i < 3; i++)
+      signature = (signature << 8) | (i < present ? input.data[at - input.base + i] : 0);
+    if (available < 4 && signature >>> (8 * (3 - present)) === 0x425a68 >>> (8 * (3 - present)))
+      throw new Truncated();
+    if (signature !== 0x425a68) {
+      const what = first
+        ? 'not a bzip2 stream (no "BZh" signature)'
+        : 'data after the end of the bzip2 stream';
+      throw this.#error('BZIP2_ERR_FORMAT', what, at);
+    }
+    const level = input.data[at - input.base + 3] - 0x30;
+    if (level < 1 || level > 9)
+      throw this.#error('BZIP2_ERR_FORMAT', `block size digit ${level} is not 1 to 9`, at + 3);
+    return level;
+  }
+
+  #plan(bit: number, level: number, beyond: number): void {
+    this.#planBit = bit;
+    this.#planLevel = level;
+    this.#planBeyond = beyond;
+    this.#planStopped = false;
+  }
+
+  /** Plans the next piece (or end marker) and starts decoding it. */
+  async #planNext(): Promise<void> {
+    const input = this.#input;
+    const at = this.#planBit;
+    const level = this.#planLevel;
+    // The magic and the CRC after it.
+    await input.fillTo(Math.ceil((at + 80) / 8));
+    if (input.end * 8 < at + 80) {
+      this.#queue.push({ kind: 'cut' });
+      this.#planStopped = true;
+      return;
+    }
+    const high = input.bits(at, 24);
+    const low = input.bits(at + 24, 24);
+    const crc = input.bits(at + 48, 32);
+    if (high === END_MAGIC_HIGH && low === END_MAGIC_LOW) {
+      this.#queue.push({ kind: 'end', startBit: at, crc });
+      // Go on into a following stream if its header is already readable and valid.
+      this.#planStopped = true;
+      const next = Math.ceil((at + 80) / 8);
+      await input.fillTo(next + 4);
+      if (input.end < next + 4) return;
+      const header = input.data.subarray(next - input.base, next - input.base + 4);
+      if (
+        header[0] === 0x42 &&
+        header[1] === 0x5a &&
+        header[2] === 0x68 &&
+        header[3] >= 0x31 &&
+        header[3] <= 0x39
+      )
+        this.#plan((next + 4) * 8, header[3] - 0x30, -1);
+      return;
+    }
+    if (high !== BLOCK_MAGIC_HIGH || low !== BLOCK_MAGIC_LOW) {
+      this.#queue.push({ kind: 'bad', startBit: at });
+      this.#planStopped = true;
+      return;
+    }
+    const limit = at + maxBlockBytes(level) * 8;
+    const end = await this.#nextCandidate(Math.max(at, this.#planBeyond), limit);
+    const from = at >>> 3;
+    if (end === undefined) {
+      // No boundary within reach: to the end of the input, or as far as a block can go.
+      const capped = !input.ended || input.end * 8 > limit;
+      const bytes = input.copy(from, Math.ceil(limit / 8));
+      const piece = { bytes, startBit: at & 7, endBit: undefined, level };
+      this.#queue.push({
+        kind: 'block',
+        startBit: at,
+        endBit: undefined,
+        capped,
+        level,
+        crc,
+        result: this.#pool.decode(piece),
+      });
+      this.#planStopped = true;
+      return;
+    }
+    const bytes = input.copy(from, Math.ceil(end / 8));
+    const piece = { bytes, startBit: at & 7, endBit: end - from * 8, level };
+    this.#queue.push({
+      kind: 'block',
+      startBit: at,
+      endBit: end,
+      capped: false,
+      level,
+      crc,
+      result: this.#pool.decode(piece),
+    });
+    this.#planBit = end;
+    this.#planBeyond = -1;
+  }
+
+  /** The first candidate after bit `after` and below bit `limit`, reading on as needed. */
+  async #nextCandidate(after: number, limit: number): Promise<number | undefined> {
+    const input = this.#input;
+    // Candidates before the kept input are of blocks already emitted.
+    const kept = input.base * 8;
+    if (this.#candidates.length > 0 && this.#candidates[0] < kept)
+      this.#candidates = this.#candidates.filter((bit) => bit >= kept);
+    if (this.#searchedTo < input.base) this.#searchedTo = input.base;
+    for (;;) {
+      for (const bit of this.#candidates) {
+        if (bit >= limit) return undefined;
+        if (bit > after) return bit;
+      }
+      if (this.#searchedTo * 8 >= limit) return undefined;
+      // Search what has been read; starts in the last MAGIC_SPAN - 1 bytes wait for more.
+      const to = input.ended ? input.end : input.end - MAGIC_SPAN + 1;
+      if (to > this.#searchedTo) {
+        const found = this.#findMagics(
+          input.data.subarray(0, input.length),
+          this.#searchedTo - input.base,
+          to - input.base,
+        );
+        for (const hit of found) this.#candidates.push(input.base * 8 + hit.bit);
+        this.#searchedTo = to;
+        continue;
+      }
+      if (input.ended) return undefined;
+      await input.readMore();
+    }
+  }
+
+  #failure(failure: PieceFailure, origin: number): DecompressError {
+    return new DecompressError(failure.code, failure.message, origin + failure.offset, this.#outputBytes);
+  }
+
+  #error(code: DecompressErrorCode, message: string, offset: number): DecompressError {
+    return new DecompressError(code, message, offset, this.#outputBytes);
+  }
+}
+
+function hex(value: number): string {
+  return `0x${value.toString(16).padStart(8, '0')}`;
+}
