@@ -29,20 +29,20 @@ const GROUP_LOOKAHEAD = 128;
 const TABLE_BITS = 10;
 
 /**
- * CRC-32/BZIP2 tables for slicing by 4 (MSB first): CRC_TABLES[k][x] is the CRC step of
- * byte x followed by k zero bytes, so four bytes are folded in with four lookups.
+ * CRC-32/BZIP2 tables for slicing by 8 (MSB first): CRC_TABLES[k][x] is the CRC step of
+ * byte x followed by k zero bytes, so eight bytes are folded in with eight lookups.
  */
 const CRC_TABLES = (() => {
-  const tables = [new Uint32Array(256), new Uint32Array(256), new Uint32Array(256), new Uint32Array(256)];
+  const tables = Array.from({ length: 8 }, () => new Int32Array(256));
   for (let i = 0; i < 256; i++) {
     let c = i << 24;
     for (let k = 0; k < 8; k++) c = c & 0x80000000 ? (c << 1) ^ 0x04c11db7 : c << 1;
-    tables[0][i] = c >>> 0;
+    tables[0][i] = c;
   }
-  for (let k = 1; k < 4; k++) {
+  for (let k = 1; k < 8; k++) {
     for (let i = 0; i < 256; i++) {
       const previous = tables[k - 1][i];
-      tables[k][i] = ((previous << 8) ^ tables[0][previous >>> 24]) >>> 0;
+      tables[k][i] = (previous << 8) ^ tables[0][previous >>> 24];
     }
   }
   return tables;
@@ -50,15 +50,75 @@ const CRC_TABLES = (() => {
 
 /** The bzip2 CRC (CRC-32/BZIP2: MSB first, polynomial 0x04c11db7) of `data[0..length)`. */
 export function bzip2Crc(data: Uint8Array, length: number = data.length): number {
-  const [t0, t1, t2, t3] = CRC_TABLES;
-  let crc = 0xffffffff;
+  const [t0, t1, t2, t3, t4, t5, t6, t7] = CRC_TABLES;
+  let crc = -1;
   let i = 0;
-  for (const last = length - 3; i < last; i += 4) {
+  for (const last = length - 7; i < last; i += 8) {
     crc ^= (data[i] << 24) | (data[i + 1] << 16) | (data[i + 2] << 8) | data[i + 3];
-    crc = t3[crc >>> 24] ^ t2[(crc >>> 16) & 0xff] ^ t1[(crc >>> 8) & 0xff] ^ t0[crc & 0xff];
+    crc =
+      t7[crc >>> 24] ^
+      t6[(crc >>> 16) & 0xff] ^
+      t5[(crc >>> 8) & 0xff] ^
+      t4[crc & 0xff] ^
+      t3[data[i + 4]] ^
+      t2[data[i + 5]] ^
+      t1[data[i + 6]] ^
+      t0[data[i + 7]];
   }
-  for (; i < length; i++) crc = (crc << 8) ^ t0[((crc >>> 24) ^ data[i]) & 0xff];
+  return crcTail(crc, data, i, length);
+}
+
+/** The last bytes one at a time; a function of its own so the main loop's code stays optimised. */
+function crcTail(crc: number, data: Uint8Array, from: number, length: number): number {
+  for (let i = from; i < length; i++) crc = (crc << 8) ^ CRC_TABLES[0][((crc >>> 24) ^ data[i]) & 0xff];
   return ~crc >>> 0;
+}
+
+/**
+ * The MTF list is kept as 16 segments of 16 entries in a larger area, each segment at its
+ * own base (the scheme of bzip2 1.0): moving position n to the front shifts within n's
+ * segment, then each earlier segment hands its last entry to the next and grows one to
+ * the left, so a move costs at most 15 + 15 steps instead of n. With binary data (MRT)
+ * about a third of the moves come from past position 16.
+ */
+const MTF_SEGMENT = 16;
+const MTF_AREA = 4096;
+
+/** Packs the segments at the end of the area; `reset` puts the identity list there first. */
+function packMtf(mtf: Uint8Array, base: Int32Array, reset: boolean): void {
+  let k = MTF_AREA - 1;
+  for (let segment = 256 / MTF_SEGMENT - 1; segment >= 0; segment--) {
+    for (let j = MTF_SEGMENT - 1; j >= 0; j--) {
+      // Segments only move left, so reading from the top down never reads what was written.
+      mtf[k--] = reset ? segment * MTF_SEGMENT + j : mtf[base[segment] + j];
+    }
+    base[segment] = k + 1;
+  }
+}
+
+/** Moves the entry at list position n to the front and returns it. */
+function moveToFront(mtf: Uint8Array, base: Int32Array, n: number): number {
+  if (n < MTF_SEGMENT) {
+    const front = base[0];
+    const value = mtf[front + n];
+    for (let p = front + n; p > front; p--) mtf[p] = mtf[p - 1];
+    mtf[front] = value;
+    return value;
+  }
+  let segment = n >>> 4;
+  const first = base[segment];
+  let p = first + (n & (MTF_SEGMENT - 1));
+  const value = mtf[p];
+  for (; p > first; p--) mtf[p] = mtf[p - 1];
+  mtf[first] = mtf[base[segment - 1] + MTF_SEGMENT - 1];
+  for (segment--; segment > 0; segment--) {
+    const grown = --base[segment];
+    mtf[grown] = mtf[base[segment - 1] + MTF_SEGMENT - 1];
+  }
+  const front = --base[0];
+  mtf[front] = value;
+  if (front === 0) packMtf(mtf, base, false);
+  return value;
 }
 
 /** A canonical Huffman decoding table for one group. */
@@ -117,8 +177,8 @@ class Truncated extends Error {}
  * so they are allocated once; two decoders must not share one at the same time.
  */
 export class Bzip2Workspace {
-  /** One entry per BWT position: the byte, then the links of the inverse BWT. */
-  tt = new Int32Array(0);
+  /** A block's bytes after Huffman, MTF and the second-stage runs: the BWT's last column. */
+  lastColumn = new Uint8Array(0);
   readonly inverseBwt = new InverseBwt();
   /** A block's output, after the first stage's runs are expanded. */
   out: Uint8Array = new Uint8Array(0);
@@ -153,7 +213,9 @@ class Bzip2Decoder {
   #blockSizeMax = 0;
   readonly #counts = new Int32Array(256);
   readonly #seqToUnseq = new Uint8Array(256);
-  readonly #mtf = new Uint8Array(256);
+  /** The MTF list in 16 segments of 16 (see moveToFront). */
+  readonly #mtf = new Uint8Array(MTF_AREA);
+  readonly #mtfBase = new Int32Array(256 / MTF_SEGMENT);
   readonly #selectors = new Uint8Array(MAX_SELECTORS);
   readonly #tables = Array.from({ length: MAX_GROUPS }, () => new HuffmanTable());
   readonly #lengths = new Uint8Array(MAX_ALPHA);
@@ -189,7 +251,8 @@ class Bzip2Decoder {
         this.#pos += 4;
         first = false;
         this.#blockSizeMax = level * 100000;
-        if (this.#ws.tt.length < this.#blockSizeMax) this.#ws.tt = new Int32Array(this.#blockSizeMax);
+        if (this.#ws.lastColumn.length < this.#blockSizeMax)
+          this.#ws.lastColumn = new Uint8Array(this.#blockSizeMax);
         let combined = 0;
         for (;;) {
           await this.#need(HEADER_LOOKAHEAD);
@@ -364,26 +427,27 @@ class Bzip2Decoder {
     const count = await this.#decodeSymbols(alphaSize, kept);
     if (origPtr >= count)
       throw this.#error('BZIP2_ERR_DATA', `BWT origin ${origPtr} is not below the block size ${count}`);
-    const ordered = this.#ws.inverseBwt.run(this.#ws.tt, this.#counts, origPtr, count);
+    const ordered = this.#ws.inverseBwt.run(this.#ws.lastColumn, this.#counts, origPtr, count);
     if (ordered === undefined)
       throw this.#error('BZIP2_ERR_DATA', 'BWT links do not form a chain through the block');
     return this.#undoInitialRuns(ordered, count);
   }
 
   /**
-   * Huffman-decodes the MTF/RLE2 symbols of a block into #tt (one byte per entry) and
+   * Huffman-decodes the MTF/RLE2 symbols of a block into lastColumn and
    * counts the bytes; returns the number of entries. Pauses for input only between groups
    * of 50 symbols, where at most 125 bytes can be needed.
    */
   async #decodeSymbols(alphaSize: number, selectorCount: number): Promise<number> {
-    const tt = this.#ws.tt;
+    const tt = this.#ws.lastColumn;
     const counts = this.#counts;
     const mtf = this.#mtf;
+    const mtfBase = this.#mtfBase;
     const seqToUnseq = this.#seqToUnseq;
     const limitOut = this.#blockSizeMax;
     const eob = alphaSize - 1;
     counts.fill(0);
-    for (let i = 0; i < 256; i++) mtf[i] = i;
+    packMtf(mtf, mtfBase, true);
 
     let nblock = 0;
     let run = 0;
@@ -459,9 +523,11 @@ class Bzip2Decoder {
           if (pos > end) this.#overrun = true;
           throw this.#error('BZIP2_ERR_DATA', `block exceeds its size ${limitOut}`);
         }
-        const byte = seqToUnseq[mtf[0]];
+        const byte = seqToUnseq[mtf[mtfBase[0]]];
         counts[byte] += run;
-        tt.fill(byte, nblock, nblock + run);
+        // Most runs are short, where a loop beats the call.
+        if (run > 16) tt.fill(byte, nblock, nblock + run);
+        else for (let r = 0; r < run; r++) tt[nblock + r] = byte;
         nblock += run;
         run = 0;
         runWeight = 1;
@@ -469,11 +535,7 @@ class Bzip2Decoder {
       if (symbol === eob) break;
       // Symbol s stands for MTF position s - 1.
       let j = symbol - 1;
-      const value = mtf[j];
-      // Binary data moves bytes from far back often; memmove beats a loop there.
-      if (j > 16) mtf.copyWithin(1, 0, j);
-      else for (; j > 0; j--) mtf[j] = mtf[j - 1];
-      mtf[0] = value;
+      const value = moveToFront(mtf, mtfBase, j);
       if (nblock >= limitOut) {
         if (pos > end) this.#overrun = true;
         throw this.#error('BZIP2_ERR_DATA', `block exceeds its size ${limitOut}`);
@@ -502,36 +564,31 @@ class Bzip2Decoder {
     // Invariant: `out` has room for one byte per input byte still to come, so copies need
     // no check; only a repeat count can outgrow it, and it checks.
     let o = 0;
-    // Input before `from` is done; `end` is where the next run of four could end.
+    // Input before `from` is done; `end` is where the next run of four could end. Every
+    // statement of the outer loop runs on its first turn, so that V8's optimised code for
+    // the inner loop (compiled while it runs) has type feedback for all of them.
     let from = 0;
     let end = 3;
-    while (end < count) {
-      // A run ending at `end`, `end` + 1 or `end` + 2 contains the pair (end - 1, end).
-      if (data[end] !== data[end - 1]) {
-        end += 3;
-        continue;
+    for (;;) {
+      while (end < count) {
+        // A run ending at `end`, `end` + 1 or `end` + 2 contains the pair (end - 1, end).
+        if (data[end] !== data[end - 1]) end += 3;
+        else if (data[end - 1] !== data[end - 2]) end += 2;
+        else if (data[end - 2] !== data[end - 3]) end += 1;
+        else break;
       }
-      if (data[end - 1] !== data[end - 2]) {
-        end += 2;
-        continue;
-      }
-      if (data[end - 2] !== data[end - 3]) {
-        end += 1;
-        continue;
-      }
-      out.set(data.subarray(from, end + 1), o);
-      o += end + 1 - from;
-      if (end + 1 === count) return o;
-      // The byte after four equal bytes is a repeat count, not data.
-      const repeat = data[end + 1];
-      if (o + repeat + (count - end) > out.length) out = this.#grow(o + repeat + (count - end));
+      const stop = end < count ? end + 1 : count;
+      out.set(data.subarray(from, stop), o);
+      o += stop - from;
+      // The byte after four equal bytes is a repeat count, not data (and may be missing).
+      if (stop >= count) return o;
+      const repeat = data[stop];
+      if (o + repeat + (count - stop) > out.length) out = this.#grow(o + repeat + (count - stop));
       out.fill(data[end], o, o + repeat);
       o += repeat;
-      from = end + 2;
+      from = stop + 1;
       end = from + 3;
     }
-    out.set(data.subarray(from, count), o);
-    return o + Math.max(count - from, 0);
   }
 
   #grow(needed: number): Uint8Array {

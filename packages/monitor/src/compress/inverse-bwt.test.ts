@@ -41,13 +41,12 @@ function plainInverse(last: Uint8Array, origPtr: number): Uint8Array {
 }
 
 function run(inverse: InverseBwt, last: Uint8Array, origPtr: number): Uint8Array | undefined {
-  const tt = new Int32Array(last.length + 7).fill(-1);
   const counts = new Int32Array(256);
-  for (let i = 0; i < last.length; i++) {
-    tt[i] = last[i];
-    counts[last[i]]++;
-  }
-  return inverse.run(tt, counts, origPtr, last.length)?.slice(0, last.length);
+  for (const byte of last) counts[byte]++;
+  // Bytes past `count` must not be read: give the column room filled with other values.
+  const column = new Uint8Array(last.length + 7).fill(0xff);
+  column.set(last);
+  return inverse.run(column, counts, origPtr, last.length)?.slice(0, last.length);
 }
 
 const walkerOptions = fc.record({

@@ -15,7 +15,9 @@
 // feedback and deoptimises the whole function, once per block.
 
 /** BWT chain walkers interleaved; more hide more latency, up to what the CPU can overlap. */
-const WALKERS = 32;
+const WALKERS = 128;
+/** Walkers followed at once in local variables (see walkLanes). */
+const LANES = 8;
 /** Steps a walker takes in one turn (unrolled in walkChain). */
 const STEPS_PER_TURN = 4;
 /** Bytes of one walker output chunk. */
@@ -33,6 +35,8 @@ interface Walkers {
   readonly lastChunk: Int32Array;
   readonly stoppedAt: Int32Array;
   readonly active: Int32Array;
+  /** The next free chunk, and how many walkers `active` holds. */
+  readonly progress: Int32Array;
 }
 
 export interface InverseBwtOptions {
@@ -43,6 +47,8 @@ export interface InverseBwtOptions {
 }
 
 export class InverseBwt {
+  /** Per BWT position: the next position << ENTRY_NEXT_SHIFT | a start mark | the byte. */
+  #tt = new Int32Array(0);
   readonly #maxWalkers: number;
   readonly #chunkBytes: number;
   /** The walkers' output, in chunks of WALK_CHUNK bytes. */
@@ -66,18 +72,21 @@ export class InverseBwt {
       lastChunk: new Int32Array(slots),
       stoppedAt: new Int32Array(slots),
       active: new Int32Array(slots),
+      progress: new Int32Array(2),
     };
   }
 
   /**
-   * Undoes the BWT of `count` bytes held in the low bytes of `tt` (which this overwrites
-   * with links), `counts` being how often each byte occurs and `origPtr` the block's
-   * origin pointer (below `count`). Returns the block's bytes in text order (valid until
-   * the next call), or undefined when the links do not form a chain through the block,
-   * which only corrupt data does.
+   * Undoes the BWT of the `count` bytes of `lastColumn` (the BWT's last column), `counts`
+   * being how often each byte occurs and `origPtr` the block's origin pointer (below
+   * `count`). Returns the block's bytes in text order (valid until the next call), or
+   * undefined when the links do not form a chain through the block, which only corrupt
+   * data does.
    */
-  run(tt: Int32Array, counts: Int32Array, origPtr: number, count: number): Uint8Array | undefined {
-    linkEntries(tt, counts, count);
+  run(lastColumn: Uint8Array, counts: Int32Array, origPtr: number, count: number): Uint8Array | undefined {
+    if (this.#tt.length < count) this.#tt = new Int32Array(count);
+    const tt = this.#tt;
+    linkEntries(lastColumn, tt, counts, count);
     const chunk = this.#chunkBytes;
     const walkers = count >= this.#maxWalkers * chunk ? this.#maxWalkers : 1;
     const chunks = Math.ceil(count / chunk) + walkers;
@@ -87,7 +96,11 @@ export class InverseBwt {
 
     const state = this.#walkers;
     placeWalkers(tt, origPtr, count, walkers, chunk, state, this.#walked, this.#chunkNext);
-    if (!walkChain(tt, walkers, chunks, chunk, state, this.#walked, this.#chunkNext)) return undefined;
+    state.progress[0] = walkers;
+    state.progress[1] = walkers;
+    if (walkers >= LANES && !walkLanes(tt, walkers, chunks, chunk, state, this.#walked, this.#chunkNext))
+      return undefined;
+    if (!walkChain(tt, chunks, chunk, state, this.#walked, this.#chunkNext)) return undefined;
     const length = orderSegments(walkers, count, chunk, state, this.#walked, this.#chunkNext, this.#ordered);
     if (length <= 0) return undefined;
     // A periodic block (its text one piece repeated) sorts into one chain per repetition;
@@ -99,20 +112,31 @@ export class InverseBwt {
 }
 
 /**
- * Turns the bytes of `tt` (the BWT's last column) into links: the entry at the k-th
- * occurrence of byte b in sorted order gets the position of that occurrence. Whatever the
- * input, the links form a permutation, so every walk below ends.
+ * Builds the table the walkers follow: entry c holds the byte at c and, as its link, the
+ * position of the k-th occurrence of that byte when c is its k-th place in sorted order.
+ * Whatever the input, the links form a permutation, so every walk below ends. The writes
+ * go to 256 sequential streams, one per byte value, which caches handle well. The last
+ * column is mostly runs of one byte (that is what the BWT is for): within a run the next
+ * place is the one after, kept in a register instead of a round trip through `cumulative`.
  */
-function linkEntries(tt: Int32Array, counts: Int32Array, count: number): void {
+function linkEntries(lastColumn: Uint8Array, tt: Int32Array, counts: Int32Array, count: number): void {
   const cumulative = new Int32Array(256);
   let sum = 0;
   for (let i = 0; i < 256; i++) {
     cumulative[i] = sum;
     sum += counts[i];
   }
+  let byte = lastColumn[0];
+  let c = cumulative[byte];
   for (let i = 0; i < count; i++) {
-    const byte = tt[i] & 0xff;
-    tt[cumulative[byte]++] |= i << ENTRY_NEXT_SHIFT;
+    const b = lastColumn[i];
+    if (b !== byte) {
+      cumulative[byte] = c;
+      byte = b;
+      c = cumulative[b];
+    }
+    tt[c] = (i << ENTRY_NEXT_SHIFT) | lastColumn[c];
+    c++;
   }
 }
 
@@ -151,11 +175,13 @@ function placeWalkers(
 }
 
 /**
- * Steps every walker in turn until each meets a marked entry; false if chunks run out.
- * A walker takes up to STEPS_PER_TURN steps a turn, so that its state is loaded and stored
- * once for several steps while the other walkers' loads are still in flight.
+ * The walk's first phase: 8 lanes each follow one walker, held in local variables (so in
+ * registers) rather than in the state arrays; a lane whose walker reaches a start takes the
+ * next walker. When a lane finds none left, the walkers still on their way are put in
+ * `active` for walkChain. Returns false if chunks run out. The lanes are written out one by
+ * one: a loop over lanes would put their state back in memory.
  */
-function walkChain(
+function walkLanes(
   tt: Int32Array,
   walkers: number,
   chunks: number,
@@ -164,9 +190,286 @@ function walkChain(
   walked: Uint8Array,
   chunkNext: Int32Array,
 ): boolean {
-  const { at, write, limit, lastChunk, stoppedAt, active } = state;
-  let free = walkers;
-  let running = walkers;
+  const { at, write, limit, stoppedAt, active } = state;
+  let next = LANES;
+  let w0 = 0;
+  let p0 = at[0];
+  let o0 = write[0];
+  let l0 = limit[0];
+  let w1 = 1;
+  let p1 = at[1];
+  let o1 = write[1];
+  let l1 = limit[1];
+  let w2 = 2;
+  let p2 = at[2];
+  let o2 = write[2];
+  let l2 = limit[2];
+  let w3 = 3;
+  let p3 = at[3];
+  let o3 = write[3];
+  let l3 = limit[3];
+  let w4 = 4;
+  let p4 = at[4];
+  let o4 = write[4];
+  let l4 = limit[4];
+  let w5 = 5;
+  let p5 = at[5];
+  let o5 = write[5];
+  let l5 = limit[5];
+  let w6 = 6;
+  let p6 = at[6];
+  let o6 = write[6];
+  let l6 = limit[6];
+  let w7 = 7;
+  let p7 = at[7];
+  let o7 = write[7];
+  let l7 = limit[7];
+  let e = 0;
+  for (;;) {
+    e = tt[p0];
+    if ((e & ENTRY_MARK) === 0) {
+      if (o0 === l0) {
+        o0 = takeChunk(w0, state, chunkNext, chunk, chunks);
+        if (o0 < 0) return false;
+        l0 = o0 + chunk;
+      }
+      walked[o0++] = e;
+      p0 = e >>> ENTRY_NEXT_SHIFT;
+    } else {
+      stoppedAt[w0] = p0;
+      write[w0] = o0;
+      if (next === walkers) {
+        w0 = -1;
+        break;
+      }
+      w0 = next++;
+      p0 = at[w0];
+      o0 = write[w0];
+      l0 = limit[w0];
+    }
+    e = tt[p1];
+    if ((e & ENTRY_MARK) === 0) {
+      if (o1 === l1) {
+        o1 = takeChunk(w1, state, chunkNext, chunk, chunks);
+        if (o1 < 0) return false;
+        l1 = o1 + chunk;
+      }
+      walked[o1++] = e;
+      p1 = e >>> ENTRY_NEXT_SHIFT;
+    } else {
+      stoppedAt[w1] = p1;
+      write[w1] = o1;
+      if (next === walkers) {
+        w1 = -1;
+        break;
+      }
+      w1 = next++;
+      p1 = at[w1];
+      o1 = write[w1];
+      l1 = limit[w1];
+    }
+    e = tt[p2];
+    if ((e & ENTRY_MARK) === 0) {
+      if (o2 === l2) {
+        o2 = takeChunk(w2, state, chunkNext, chunk, chunks);
+        if (o2 < 0) return false;
+        l2 = o2 + chunk;
+      }
+      walked[o2++] = e;
+      p2 = e >>> ENTRY_NEXT_SHIFT;
+    } else {
+      stoppedAt[w2] = p2;
+      write[w2] = o2;
+      if (next === walkers) {
+        w2 = -1;
+        break;
+      }
+      w2 = next++;
+      p2 = at[w2];
+      o2 = write[w2];
+      l2 = limit[w2];
+    }
+    e = tt[p3];
+    if ((e & ENTRY_MARK) === 0) {
+      if (o3 === l3) {
+        o3 = takeChunk(w3, state, chunkNext, chunk, chunks);
+        if (o3 < 0) return false;
+        l3 = o3 + chunk;
+      }
+      walked[o3++] = e;
+      p3 = e >>> ENTRY_NEXT_SHIFT;
+    } else {
+      stoppedAt[w3] = p3;
+      write[w3] = o3;
+      if (next === walkers) {
+        w3 = -1;
+        break;
+      }
+      w3 = next++;
+      p3 = at[w3];
+      o3 = write[w3];
+      l3 = limit[w3];
+    }
+    e = tt[p4];
+    if ((e & ENTRY_MARK) === 0) {
+      if (o4 === l4) {
+        o4 = takeChunk(w4, state, chunkNext, chunk, chunks);
+        if (o4 < 0) return false;
+        l4 = o4 + chunk;
+      }
+      walked[o4++] = e;
+      p4 = e >>> ENTRY_NEXT_SHIFT;
+    } else {
+      stoppedAt[w4] = p4;
+      write[w4] = o4;
+      if (next === walkers) {
+        w4 = -1;
+        break;
+      }
+      w4 = next++;
+      p4 = at[w4];
+      o4 = write[w4];
+      l4 = limit[w4];
+    }
+    e = tt[p5];
+    if ((e & ENTRY_MARK) === 0) {
+      if (o5 === l5) {
+        o5 = takeChunk(w5, state, chunkNext, chunk, chunks);
+        if (o5 < 0) return false;
+        l5 = o5 + chunk;
+      }
+      walked[o5++] = e;
+      p5 = e >>> ENTRY_NEXT_SHIFT;
+    } else {
+      stoppedAt[w5] = p5;
+      write[w5] = o5;
+      if (next === walkers) {
+        w5 = -1;
+        break;
+      }
+      w5 = next++;
+      p5 = at[w5];
+      o5 = write[w5];
+      l5 = limit[w5];
+    }
+    e = tt[p6];
+    if ((e & ENTRY_MARK) === 0) {
+      if (o6 === l6) {
+        o6 = takeChunk(w6, state, chunkNext, chunk, chunks);
+        if (o6 < 0) return false;
+        l6 = o6 + chunk;
+      }
+      walked[o6++] = e;
+      p6 = e >>> ENTRY_NEXT_SHIFT;
+    } else {
+      stoppedAt[w6] = p6;
+      write[w6] = o6;
+      if (next === walkers) {
+        w6 = -1;
+        break;
+      }
+      w6 = next++;
+      p6 = at[w6];
+      o6 = write[w6];
+      l6 = limit[w6];
+    }
+    e = tt[p7];
+    if ((e & ENTRY_MARK) === 0) {
+      if (o7 === l7) {
+        o7 = takeChunk(w7, state, chunkNext, chunk, chunks);
+        if (o7 < 0) return false;
+        l7 = o7 + chunk;
+      }
+      walked[o7++] = e;
+      p7 = e >>> ENTRY_NEXT_SHIFT;
+    } else {
+      stoppedAt[w7] = p7;
+      write[w7] = o7;
+      if (next === walkers) {
+        w7 = -1;
+        break;
+      }
+      w7 = next++;
+      p7 = at[w7];
+      o7 = write[w7];
+      l7 = limit[w7];
+    }
+  }
+  let running = 0;
+  if (w0 >= 0) {
+    at[w0] = p0;
+    write[w0] = o0;
+    active[running++] = w0;
+  }
+  if (w1 >= 0) {
+    at[w1] = p1;
+    write[w1] = o1;
+    active[running++] = w1;
+  }
+  if (w2 >= 0) {
+    at[w2] = p2;
+    write[w2] = o2;
+    active[running++] = w2;
+  }
+  if (w3 >= 0) {
+    at[w3] = p3;
+    write[w3] = o3;
+    active[running++] = w3;
+  }
+  if (w4 >= 0) {
+    at[w4] = p4;
+    write[w4] = o4;
+    active[running++] = w4;
+  }
+  if (w5 >= 0) {
+    at[w5] = p5;
+    write[w5] = o5;
+    active[running++] = w5;
+  }
+  if (w6 >= 0) {
+    at[w6] = p6;
+    write[w6] = o6;
+    active[running++] = w6;
+  }
+  if (w7 >= 0) {
+    at[w7] = p7;
+    write[w7] = o7;
+    active[running++] = w7;
+  }
+  state.progress[1] = running;
+  return true;
+}
+
+/** Gives walker w a new chunk after its last; returns its first byte, or -1 if none is left. */
+function takeChunk(w: number, state: Walkers, chunkNext: Int32Array, chunk: number, chunks: number): number {
+  const free = state.progress[0];
+  // The segments of a permutation never overlap, so the chunks suffice.
+  if (free === chunks) return -1;
+  state.progress[0] = free + 1;
+  chunkNext[state.lastChunk[w]] = free;
+  chunkNext[free] = -1;
+  state.lastChunk[w] = free;
+  const o = free * chunk;
+  state.limit[w] = o + chunk;
+  return o;
+}
+
+/**
+ * Steps the walkers in `active` (state.progress[1] of them) in turn until each meets a
+ * marked entry; false if chunks run out. A walker takes up to STEPS_PER_TURN steps a turn,
+ * so that its state is loaded and stored once for several steps while the other walkers'
+ * loads are still in flight.
+ */
+function walkChain(
+  tt: Int32Array,
+  chunks: number,
+  chunk: number,
+  state: Walkers,
+  walked: Uint8Array,
+  chunkNext: Int32Array,
+): boolean {
+  const { at, write, limit, stoppedAt, active } = state;
+  let running = state.progress[1];
   while (running > 0) {
     for (let a = 0; a < running;) {
       const w = active[a];
@@ -182,13 +485,8 @@ function walkChain(
       if (o + STEPS_PER_TURN > limit[w]) {
         // Near the end of its chunk the walker takes one step a turn.
         if (o === limit[w]) {
-          // The segments of a permutation never overlap, so the chunks suffice.
-          if (free === chunks) return false;
-          chunkNext[lastChunk[w]] = free;
-          chunkNext[free] = -1;
-          lastChunk[w] = free;
-          o = free++ * chunk;
-          limit[w] = o + chunk;
+          o = takeChunk(w, state, chunkNext, chunk, chunks);
+          if (o < 0) return false;
         }
         walked[o++] = e;
         p = e >>> ENTRY_NEXT_SHIFT;
