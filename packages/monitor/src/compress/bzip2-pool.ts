@@ -1,6 +1,9 @@
 // Worker threads that decode bzip2 block pieces (see bzip2-blocks.ts), shared by every
-// reader in the process. Idle workers do not keep the process alive. If a worker dies, its
-// pieces are decoded in this thread instead and the pool goes on with the others.
+// reader in the process. Workers start on the first piece and stop after a while without
+// work, so a daemon that reads a dump now and then does not keep their memory (about 30 MB
+// each); idle or not, they never keep the process alive. If a worker dies, its piece is
+// decoded in this thread and the pool goes on with the others; once all have died, every
+// piece is.
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +14,8 @@ import type { PieceReply, PieceRequest } from './bzip2-worker.js';
 
 /** Workers at most; bzip2 inputs rarely keep more busy while one thread parses the output. */
 const MAX_WORKERS = 4;
+/** How long workers wait for more work before they stop. */
+const DEFAULT_IDLE_MS = 30_000;
 
 interface Job {
   id: number;
@@ -22,50 +27,78 @@ interface Slot {
   worker: Worker;
   /** The job the worker is on; a worker gets one at a time. */
   current: Job | undefined;
+  /** Set when the pool stops the worker, so that its exit is not taken for a crash. */
+  stopping: boolean;
+}
+
+export interface Bzip2PoolOptions {
+  /** Milliseconds without work after which the workers stop (default 30 s). */
+  idleMs?: number;
 }
 
 export class Bzip2Pool {
   readonly size: number;
-  readonly #slots: Slot[] = [];
+  readonly #script: URL;
+  readonly #idleMs: number;
+  #slots: Slot[] = [];
+  /** Workers lost to crashes; at `size`, the pool decodes in this thread only. */
+  #lost = 0;
   readonly #queue: Job[] = [];
   #nextId = 0;
   #inThread: Bzip2Workspace | undefined;
+  #hereQueue: Promise<void> = Promise.resolve();
+  #idleTimer: NodeJS.Timeout | undefined;
   #closed = false;
 
-  /** Starts `size` workers running `script` (the built bzip2-worker.js). */
-  constructor(size: number, script: URL) {
+  /** A pool of `size` workers running `script` (the built bzip2-worker.js), started on use. */
+  constructor(size: number, script: URL, options: Bzip2PoolOptions = {}) {
     this.size = size;
-    for (let i = 0; i < size; i++) this.#slots.push(this.#start(script));
+    this.#script = script;
+    this.#idleMs = options.idleMs ?? DEFAULT_IDLE_MS;
+  }
+
+  /** Workers running now. */
+  get workers(): number {
+    return this.#slots.length;
   }
 
   /** Decodes a piece in a worker; never rejects (a failure is in the result). */
   decode(piece: BlockPiece): Promise<PieceResult> {
     return new Promise((resolve) => {
       const job = { id: this.#nextId++, piece, resolve };
-      if (this.#closed || this.#slots.length === 0) {
+      if (this.#closed || this.#lost >= this.size) {
         void this.#decodeHere(job);
         return;
       }
+      clearTimeout(this.#idleTimer);
+      while (this.#slots.length + this.#lost < this.size) this.#slots.push(this.#start());
       this.#queue.push(job);
       this.#dispatch();
     });
   }
 
-  /** Stops the workers; pieces still queued are decoded in this thread. */
+  /** Stops the workers for good; pieces not yet decoded are decoded in this thread. */
   async close(): Promise<void> {
     this.#closed = true;
-    const slots = this.#slots.splice(0);
+    clearTimeout(this.#idleTimer);
     for (const job of this.#queue.splice(0)) void this.#decodeHere(job);
+    await this.#stopWorkers();
+  }
+
+  async #stopWorkers(): Promise<void> {
+    const slots = this.#slots;
+    this.#slots = [];
     for (const slot of slots) {
+      slot.stopping = true;
       if (slot.current !== undefined) void this.#decodeHere(slot.current);
       slot.current = undefined;
     }
     await Promise.all(slots.map((slot) => slot.worker.terminate()));
   }
 
-  #start(script: URL): Slot {
-    const worker = new Worker(script);
-    const slot: Slot = { worker, current: undefined };
+  #start(): Slot {
+    const worker = new Worker(this.#script);
+    const slot: Slot = { worker, current: undefined, stopping: false };
     worker.unref();
     worker.on('message', (reply: PieceReply) => {
       const job = slot.current;
@@ -75,8 +108,10 @@ export class Bzip2Pool {
       this.#dispatch();
     });
     const lost = (): void => {
-      const index = this.#slots.indexOf(slot);
-      if (index !== -1) this.#slots.splice(index, 1);
+      if (slot.stopping) return;
+      slot.stopping = true;
+      this.#lost++;
+      this.#slots = this.#slots.filter((other) => other !== slot);
       const job = slot.current;
       slot.current = undefined;
       if (job !== undefined) void this.#decodeHere(job);
@@ -98,12 +133,31 @@ export class Bzip2Pool {
       const request: PieceRequest = { id: job.id, piece: job.piece };
       slot.worker.postMessage(request);
     }
-    for (const slot of this.#slots) if (slot.current === undefined) slot.worker.unref();
+    let busy = false;
+    for (const slot of this.#slots) {
+      if (slot.current === undefined) slot.worker.unref();
+      else busy = true;
+    }
+    if (!busy && this.#slots.length > 0) {
+      clearTimeout(this.#idleTimer);
+      this.#idleTimer = setTimeout(() => void this.#stopWorkers(), this.#idleMs);
+      this.#idleTimer.unref();
+    }
   }
 
-  async #decodeHere(job: Job): Promise<void> {
+  /** Decodes in this thread, one piece after another: they share one workspace. */
+  #decodeHere(job: Job): Promise<void> {
     this.#inThread ??= new Bzip2Workspace();
-    job.resolve(await decodePiece(job.piece, this.#inThread));
+    const workspace = this.#inThread;
+    this.#hereQueue = this.#hereQueue.then(async () => {
+      try {
+        job.resolve(await decodePiece(job.piece, workspace));
+      } catch (error) {
+        // decodePiece reports failures in its result; anything else is a bug, reported alike.
+        job.resolve({ failure: { code: 'BZIP2_ERR_DATA', message: String(error), offset: 0 } });
+      }
+    });
+    return this.#hereQueue;
   }
 }
 

@@ -169,6 +169,167 @@ class HuffmanTable {
   }
 }
 
+/** Why decodeSymbolRun returned. */
+const SYMBOLS_DONE = 0;
+const SYMBOLS_NEED_INPUT = 1;
+const SYMBOLS_NO_SELECTOR = 2;
+const SYMBOLS_BAD_CODE = 3;
+const SYMBOLS_RUN_TOO_LONG = 4;
+const SYMBOLS_BLOCK_TOO_LONG = 5;
+
+/** A block's tables and where its symbol decoding stands, kept while input is awaited. */
+class SymbolState {
+  readonly counts = new Int32Array(256);
+  readonly seqToUnseq = new Uint8Array(256);
+  /** The MTF list in 16 segments of 16 (see moveToFront). */
+  readonly mtf = new Uint8Array(MTF_AREA);
+  readonly mtfBase = new Int32Array(256 / MTF_SEGMENT);
+  readonly selectors = new Uint8Array(MAX_SELECTORS);
+  readonly tables = Array.from({ length: MAX_GROUPS }, () => new HuffmanTable());
+  column: Uint8Array = new Uint8Array(0);
+  selectorCount = 0;
+  limitOut = 0;
+  eob = 0;
+  // Progress.
+  nblock = 0;
+  run = 0;
+  runWeight = 1;
+  selector = 0;
+  left = 0;
+  group = 0;
+  pos = 0;
+  bitBuf = 0;
+  bitCount = 0;
+
+  start(pos: number, bitBuf: number, bitCount: number): void {
+    this.counts.fill(0);
+    packMtf(this.mtf, this.mtfBase, true);
+    this.nblock = 0;
+    this.run = 0;
+    this.runWeight = 1;
+    this.selector = 0;
+    this.left = 0;
+    this.group = 0;
+    this.pos = pos;
+    this.bitBuf = bitBuf;
+    this.bitCount = bitCount;
+  }
+}
+
+/**
+ * Decodes symbols of the block in `s` from `buf`: until the end-of-block symbol
+ * (SYMBOLS_DONE), an error, or (unless `ended`) a group boundary with fewer than
+ * GROUP_LOOKAHEAD bytes left (SYMBOLS_NEED_INPUT). Past the end of an ended input it reads
+ * zeros; the caller notices from `s.pos`.
+ */
+function decodeSymbolRun(s: SymbolState, buf: Uint8Array, ended: boolean): number {
+  const tt = s.column;
+  const counts = s.counts;
+  const mtf = s.mtf;
+  const mtfBase = s.mtfBase;
+  const seqToUnseq = s.seqToUnseq;
+  const selectors = s.selectors;
+  const tables = s.tables;
+  const selectorCount = s.selectorCount;
+  const limitOut = s.limitOut;
+  const eob = s.eob;
+  const end = buf.length;
+  let nblock = s.nblock;
+  let run = s.run;
+  let runWeight = s.runWeight;
+  let selector = s.selector;
+  let left = s.left;
+  let table = tables[s.group];
+  let pos = s.pos;
+  let bitBuf = s.bitBuf;
+  let bitCount = s.bitCount;
+  let status = SYMBOLS_DONE;
+
+  for (;;) {
+    if (left === 0) {
+      if (end - pos < GROUP_LOOKAHEAD && !ended) {
+        status = SYMBOLS_NEED_INPUT;
+        break;
+      }
+      if (selector >= selectorCount) {
+        status = SYMBOLS_NO_SELECTOR;
+        break;
+      }
+      s.group = selectors[selector++];
+      table = tables[s.group];
+      left = GROUP_SIZE;
+    }
+    left--;
+
+    // Keep at least 24 bits buffered; past the end of an ended input, read zeros.
+    while (bitCount < 24) {
+      bitBuf = (bitBuf << 8) | (pos < end ? buf[pos] : 0);
+      pos++;
+      bitCount += 8;
+    }
+    const peek = (bitBuf >>> (bitCount - TABLE_BITS)) & ((1 << TABLE_BITS) - 1);
+    const entry = table.fast[peek];
+    let symbol: number;
+    if (entry !== 0) {
+      symbol = entry >>> 5;
+      bitCount -= entry & 31;
+    } else {
+      const bits = (bitBuf >>> (bitCount - MAX_CODE_LENGTH)) & ((1 << MAX_CODE_LENGTH) - 1);
+      let length = TABLE_BITS + 1;
+      while (length <= table.maxLength && bits >>> (MAX_CODE_LENGTH - length) > table.limit[length]) length++;
+      if (length > table.maxLength) {
+        status = SYMBOLS_BAD_CODE;
+        break;
+      }
+      bitCount -= length;
+      symbol = table.perm[table.base[length] + (bits >>> (MAX_CODE_LENGTH - length))];
+    }
+
+    if (symbol <= 1) {
+      // RUNA / RUNB: a run of the front MTF byte, its length written in bijective base 2.
+      run += runWeight << symbol;
+      runWeight <<= 1;
+      if (run > limitOut) {
+        status = SYMBOLS_RUN_TOO_LONG;
+        break;
+      }
+      continue;
+    }
+    if (run > 0) {
+      if (nblock + run > limitOut) {
+        status = SYMBOLS_BLOCK_TOO_LONG;
+        break;
+      }
+      const byte = seqToUnseq[mtf[mtfBase[0]]];
+      counts[byte] += run;
+      // Most runs are short, where a loop beats the call.
+      if (run > 16) tt.fill(byte, nblock, nblock + run);
+      else for (let r = 0; r < run; r++) tt[nblock + r] = byte;
+      nblock += run;
+      run = 0;
+      runWeight = 1;
+    }
+    if (symbol === eob) break;
+    if (nblock >= limitOut) {
+      status = SYMBOLS_BLOCK_TOO_LONG;
+      break;
+    }
+    // Symbol s stands for MTF position s - 1.
+    const byte = seqToUnseq[moveToFront(mtf, mtfBase, symbol - 1)];
+    counts[byte]++;
+    tt[nblock++] = byte;
+  }
+  s.nblock = nblock;
+  s.run = run;
+  s.runWeight = runWeight;
+  s.selector = selector;
+  s.left = left;
+  s.pos = pos;
+  s.bitBuf = bitBuf;
+  s.bitCount = bitCount;
+  return status;
+}
+
 class Truncated extends Error {}
 
 /**
@@ -211,13 +372,7 @@ class Bzip2Decoder {
 
   // Block state, kept across the pauses for more input.
   #blockSizeMax = 0;
-  readonly #counts = new Int32Array(256);
-  readonly #seqToUnseq = new Uint8Array(256);
-  /** The MTF list in 16 segments of 16 (see moveToFront). */
-  readonly #mtf = new Uint8Array(MTF_AREA);
-  readonly #mtfBase = new Int32Array(256 / MTF_SEGMENT);
-  readonly #selectors = new Uint8Array(MAX_SELECTORS);
-  readonly #tables = Array.from({ length: MAX_GROUPS }, () => new HuffmanTable());
+  readonly #block = new SymbolState();
   readonly #lengths = new Uint8Array(MAX_ALPHA);
   readonly #ws: Bzip2Workspace;
 
@@ -376,7 +531,8 @@ class Bzip2Decoder {
     for (let i = 0; i < 16; i++) {
       if ((ranges & (0x8000 >>> i)) === 0) continue;
       const used = this.#bits(16);
-      for (let j = 0; j < 16; j++) if ((used & (0x8000 >>> j)) !== 0) this.#seqToUnseq[inUse++] = i * 16 + j;
+      for (let j = 0; j < 16; j++)
+        if ((used & (0x8000 >>> j)) !== 0) this.#block.seqToUnseq[inUse++] = i * 16 + j;
     }
     if (inUse === 0) throw this.#error('BZIP2_ERR_DATA', 'block uses no symbols');
     const alphaSize = inUse + 2;
@@ -398,7 +554,7 @@ class Bzip2Decoder {
       const group = order[j];
       for (; j > 0; j--) order[j] = order[j - 1];
       order[0] = group;
-      if (i < kept) this.#selectors[i] = group;
+      if (i < kept) this.#block.selectors[i] = group;
     }
 
     // Code lengths: a 5-bit start, then per symbol "1x" steps (x=0: +1, x=1: -1) ended by "0".
@@ -415,7 +571,7 @@ class Bzip2Decoder {
         }
         lengths[symbol] = current;
       }
-      if (!this.#tables[t].build(lengths, alphaSize)) {
+      if (!this.#block.tables[t].build(lengths, alphaSize)) {
         throw this.#error(
           'BZIP2_ERR_DATA',
           `Huffman code lengths of group ${t} oversubscribe the code space`,
@@ -427,129 +583,51 @@ class Bzip2Decoder {
     const count = await this.#decodeSymbols(alphaSize, kept);
     if (origPtr >= count)
       throw this.#error('BZIP2_ERR_DATA', `BWT origin ${origPtr} is not below the block size ${count}`);
-    const ordered = this.#ws.inverseBwt.run(this.#ws.lastColumn, this.#counts, origPtr, count);
+    const ordered = this.#ws.inverseBwt.run(this.#ws.lastColumn, this.#block.counts, origPtr, count);
     if (ordered === undefined)
       throw this.#error('BZIP2_ERR_DATA', 'BWT links do not form a chain through the block');
     return this.#undoInitialRuns(ordered, count);
   }
 
   /**
-   * Huffman-decodes the MTF/RLE2 symbols of a block into lastColumn and
-   * counts the bytes; returns the number of entries. Pauses for input only between groups
-   * of 50 symbols, where at most 125 bytes can be needed.
+   * Huffman-decodes the MTF/RLE2 symbols of a block into lastColumn and counts the bytes;
+   * returns the number of entries. The decoding itself is a plain function
+   * (decodeSymbolRun): V8 optimises a loop inside an async function less well. It stops
+   * for more input only between groups of 50 symbols, where at most 125 bytes are needed.
    */
   async #decodeSymbols(alphaSize: number, selectorCount: number): Promise<number> {
-    const tt = this.#ws.lastColumn;
-    const counts = this.#counts;
-    const mtf = this.#mtf;
-    const mtfBase = this.#mtfBase;
-    const seqToUnseq = this.#seqToUnseq;
-    const limitOut = this.#blockSizeMax;
-    const eob = alphaSize - 1;
-    counts.fill(0);
-    packMtf(mtf, mtfBase, true);
-
-    let nblock = 0;
-    let run = 0;
-    let runWeight = 1;
-    let selector = 0;
-    let left = 0;
-    let table = this.#tables[0];
-
-    let buf = this.#buf;
-    let end = buf.length;
-    let pos = this.#pos;
-    let bitBuf = this.#bitBuf;
-    let bitCount = this.#bitCount;
-
+    const block = this.#block;
+    block.column = this.#ws.lastColumn;
+    block.selectorCount = selectorCount;
+    block.limitOut = this.#blockSizeMax;
+    block.eob = alphaSize - 1;
+    block.start(this.#pos, this.#bitBuf, this.#bitCount);
     for (;;) {
-      if (left === 0) {
-        if (selector >= selectorCount) {
-          if (pos > end) this.#overrun = true;
-          throw this.#error('BZIP2_ERR_DATA', 'block needs more selectors than it has');
-        }
-        const group = this.#selectors[selector++];
-        table = this.#tables[group];
-        left = GROUP_SIZE;
-        if (end - pos < GROUP_LOOKAHEAD && !this.#ended) {
-          this.#pos = pos;
-          this.#bitBuf = bitBuf;
-          this.#bitCount = bitCount;
-          await this.#need(GROUP_LOOKAHEAD * 64);
-          buf = this.#buf;
-          end = buf.length;
-          pos = this.#pos;
-        }
-      }
-      left--;
-
-      // Keep at least 24 bits buffered; past the end of an ended input, read zeros.
-      while (bitCount < 24) {
-        bitBuf = (bitBuf << 8) | (pos < end ? buf[pos] : 0);
-        pos++;
-        bitCount += 8;
-      }
-      const peek = (bitBuf >>> (bitCount - TABLE_BITS)) & ((1 << TABLE_BITS) - 1);
-      const entry = table.fast[peek];
-      let symbol: number;
-      if (entry !== 0) {
-        symbol = entry >>> 5;
-        bitCount -= entry & 31;
-      } else {
-        const bits = (bitBuf >>> (bitCount - MAX_CODE_LENGTH)) & ((1 << MAX_CODE_LENGTH) - 1);
-        let length = TABLE_BITS + 1;
-        while (length <= table.maxLength && bits >>> (MAX_CODE_LENGTH - length) > table.limit[length])
-          length++;
-        if (length > table.maxLength) {
-          if (pos > end) this.#overrun = true;
-          throw this.#error('BZIP2_ERR_DATA', 'bit pattern matches no Huffman code');
-        }
-        bitCount -= length;
-        symbol = table.perm[table.base[length] + (bits >>> (MAX_CODE_LENGTH - length))];
-      }
-
-      if (symbol <= 1) {
-        // RUNA / RUNB: a run of the front MTF byte, its length written in bijective base 2.
-        run += runWeight << symbol;
-        runWeight <<= 1;
-        if (run > limitOut) {
-          if (pos > end) this.#overrun = true;
-          throw this.#error('BZIP2_ERR_DATA', `run of ${run} bytes exceeds the block size ${limitOut}`);
-        }
+      const status = decodeSymbolRun(block, this.#buf, this.#ended);
+      this.#pos = block.pos;
+      this.#bitBuf = block.bitBuf;
+      this.#bitCount = block.bitCount;
+      if (status === SYMBOLS_NEED_INPUT) {
+        await this.#need(GROUP_LOOKAHEAD * 64);
+        block.pos = this.#pos;
         continue;
       }
-      if (run > 0) {
-        if (nblock + run > limitOut) {
-          if (pos > end) this.#overrun = true;
-          throw this.#error('BZIP2_ERR_DATA', `block exceeds its size ${limitOut}`);
-        }
-        const byte = seqToUnseq[mtf[mtfBase[0]]];
-        counts[byte] += run;
-        // Most runs are short, where a loop beats the call.
-        if (run > 16) tt.fill(byte, nblock, nblock + run);
-        else for (let r = 0; r < run; r++) tt[nblock + r] = byte;
-        nblock += run;
-        run = 0;
-        runWeight = 1;
+      if (block.pos > this.#buf.length) this.#overrun = true;
+      if (status === SYMBOLS_NO_SELECTOR)
+        throw this.#error('BZIP2_ERR_DATA', 'block needs more selectors than it has');
+      if (status === SYMBOLS_BAD_CODE)
+        throw this.#error('BZIP2_ERR_DATA', 'bit pattern matches no Huffman code');
+      if (status === SYMBOLS_RUN_TOO_LONG) {
+        throw this.#error(
+          'BZIP2_ERR_DATA',
+          `run of ${block.run} bytes exceeds the block size ${block.limitOut}`,
+        );
       }
-      if (symbol === eob) break;
-      // Symbol s stands for MTF position s - 1.
-      let j = symbol - 1;
-      const value = moveToFront(mtf, mtfBase, j);
-      if (nblock >= limitOut) {
-        if (pos > end) this.#overrun = true;
-        throw this.#error('BZIP2_ERR_DATA', `block exceeds its size ${limitOut}`);
-      }
-      const byte = seqToUnseq[value];
-      counts[byte]++;
-      tt[nblock++] = byte;
+      if (status === SYMBOLS_BLOCK_TOO_LONG)
+        throw this.#error('BZIP2_ERR_DATA', `block exceeds its size ${block.limitOut}`);
+      this.#checkOverrun();
+      return block.nblock;
     }
-    if (pos > end) this.#overrun = true;
-    this.#pos = pos;
-    this.#bitBuf = bitBuf;
-    this.#bitCount = bitCount;
-    this.#checkOverrun();
-    return nblock;
   }
 
   /**
