@@ -16,7 +16,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 
-import { MrtRouteSource, type Logger, type RouteSink } from '@rovkit/monitor';
+import { MrtRouteSource, sharedBzip2Pool, type Logger, type RouteSink } from '@rovkit/monitor';
 
 import { repoRoot, sharedDataDir, workDir } from './datasets.js';
 import { figure, type Measurement } from './report.js';
@@ -55,6 +55,10 @@ export interface MrtParseRow {
    * the chunk and record sizes and V8's collection policy, not by the file size).
    */
   rovkitHeapGrowth: number;
+  /** CPU time of the whole process (all threads) per read, in ms. */
+  rovkitCpuMs: number;
+  /** Worker threads decoding bzip2 blocks (0: none, or not bzip2). */
+  bzip2Workers: number;
   rovkitCli: Summary | undefined;
   bgpdump: Summary | undefined;
   notes: string[];
@@ -166,8 +170,11 @@ export async function benchMrtParse(options: MrtParseOptions = {}): Promise<MrtP
     collectGarbage();
     const baseline = memory().heapUsed;
     const peaks = sampleMemory(5);
+    const cpuBefore = process.cpuUsage();
     const rovkit = await measureAsync(read, { repetitions, warmup: 0, ops: routes });
+    const cpu = process.cpuUsage(cpuBefore);
     const rovkitMemory = peaks.stop();
+    const pool = input.file.endsWith('.bz2') ? sharedBzip2Pool() : undefined;
 
     const bgpdumpRoutes = bgpdumpRouteCount(input.file);
     if (bgpdumpRoutes === undefined) notes.push('bgpdump is not installed (apt-get install bgpdump)');
@@ -191,6 +198,8 @@ export async function benchMrtParse(options: MrtParseOptions = {}): Promise<MrtP
       rovkit,
       rovkitMemory,
       rovkitHeapGrowth: rovkitMemory.peakHeapUsed - baseline,
+      rovkitCpuMs: (cpu.user + cpu.system) / 1000 / repetitions,
+      bzip2Workers: pool?.size ?? 0,
       rovkitCli,
       bgpdump,
       notes,
@@ -209,6 +218,8 @@ export function mrtParseMeasurements(rows: readonly MrtParseRow[]): Measurement[
     const notes = [
       `${row.routes.toLocaleString('en-US')} routes from ${(size / 1e6).toFixed(1)} MB`,
       `heap growth while reading ${(row.rovkitHeapGrowth / 1e6).toFixed(0)} MB (garbage included)`,
+      `CPU ${row.rovkitCpuMs.toFixed(0)} ms per read (all threads)` +
+        (row.bzip2Workers > 0 ? `, bzip2 blocks decoded in ${row.bzip2Workers} worker threads` : ''),
       ...row.notes,
     ];
     return {

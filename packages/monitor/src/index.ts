@@ -79,3 +79,13 @@ export {
   StoreFullError,
   type MonitorErrorCode,
 } from './errors.js';
+export {
+  bunzip2,
+  bunzip2Parallel,
+  Bzip2Pool,
+  decompress,
+  DecompressError,
+  sharedBzip2Pool,
+  type Compression,
+  type DecompressErrorCode,
+} from './compress/index.js';

@@ -7,11 +7,9 @@
 // the next candidate either decodes exactly (the candidate was the real end) or fails, and
 // then the caller joins it with the next piece. A real boundary is always a candidate.
 //
-// A piece is decoded by the ordinary decoder after rewriting it as a stream of its own:
-// "BZh" + level, the block's bits shifted to a byte boundary, then an end-of-stream marker
-// whose combined CRC is the block's own (a stream of one block). The decoder then checks
-// the block CRC and that the block ends exactly where the piece does.
-import { bunzip2, Bzip2Workspace } from './bzip2.js';
+// A piece is decoded by the ordinary decoder, started at the block's magic (decodeBlockAt);
+// it checks the block CRC, and the caller that the block ends exactly where the piece does.
+import { decodeBlockAt, type Bzip2Workspace } from './bzip2.js';
 import type { DecompressErrorCode } from './errors.js';
 
 export const BLOCK_MAGIC_HIGH = 0x314159;
@@ -123,11 +121,6 @@ export interface BlockPiece {
   bytes: Uint8Array;
   /** Where the block magic starts. */
   startBit: number;
-  /**
-   * Where the piece ends (the next magic candidate), or undefined when the input ended
-   * before any: then the block is decoded as far as the input goes.
-   */
-  endBit: number | undefined;
   /** The stream's block size digit, 1 to 9. */
   level: number;
 }
@@ -142,96 +135,27 @@ export interface PieceFailure {
 export interface PieceResult {
   /** The block's output, when it decoded (checked against its CRC). */
   output?: Uint8Array;
+  /** With the output: the bit of `bytes` just after the block. */
+  endBit?: number;
   failure?: PieceFailure;
 }
 
-/** Appends bits MSB first to a byte array. */
-class BitWriter {
-  readonly bytes: Uint8Array;
-  #bit = 0;
-
-  constructor(capacity: number) {
-    this.bytes = new Uint8Array(capacity);
-  }
-
-  get length(): number {
-    return (this.#bit + 7) >>> 3;
-  }
-
-  write(value: number, n: number): void {
-    for (let i = n - 1; i >= 0; i--) {
-      if (Math.floor(value / 2 ** i) % 2 === 1) this.bytes[this.#bit >>> 3] |= 0x80 >>> (this.#bit & 7);
-      this.#bit++;
-    }
-  }
-
-  /** Appends bits [from, to) of `source`; whole bytes at a time while the writer is aligned. */
-  copy(source: Uint8Array, from: number, to: number): void {
-    if ((this.#bit & 7) !== 0) throw new RangeError('BitWriter.copy needs an aligned writer');
-    const shift = from & 7;
-    const whole = (to - from) >>> 3;
-    let o = this.#bit >>> 3;
-    let i = from >>> 3;
-    if (shift === 0) {
-      this.bytes.set(source.subarray(i, i + whole), o);
-    } else {
-      const back = 8 - shift;
-      for (let k = 0; k < whole; k++, i++) {
-        const next = i + 1 < source.length ? source[i + 1] : 0;
-        this.bytes[o++] = ((source[i] << shift) | (next >>> back)) & 0xff;
-      }
-    }
-    this.#bit += whole * 8;
-    for (let b = from + whole * 8; b < to; b++) this.write(readBits(source, b, 1), 1);
-  }
-}
-
-/** The piece as a stream of its own: header, the block, and (if it has an end) an end marker. */
-export function pieceStream(piece: BlockPiece): Uint8Array {
-  const endBit = piece.endBit ?? piece.bytes.length * 8;
-  const writer = new BitWriter(4 + ((endBit - piece.startBit + 7) >>> 3) + 11);
-  writer.write(0x425a68, 24);
-  writer.write(0x30 + piece.level, 8);
-  writer.copy(piece.bytes, piece.startBit, endBit);
-  if (piece.endBit !== undefined) {
-    // A stream of one block: its combined CRC is the block CRC, stored after the block magic.
-    writer.write(END_MAGIC_HIGH, 24);
-    writer.write(END_MAGIC_LOW, 24);
-    writer.write(readBits(piece.bytes, piece.startBit + 48, 32), 32);
-  }
-  return writer.bytes.subarray(0, writer.length);
-}
-
 /**
- * Decodes one piece with the ordinary decoder. A piece with an end decodes only if the
- * block ends exactly there; one without an end gives the block if it is complete and the
- * decoder's verdict on the cut (BZIP2_ERR_TRUNCATED) after it.
+ * Decodes the block of a piece. Whether it ends where the piece does is for the caller to
+ * check: a piece cut at a false magic fails or ends elsewhere.
  */
 export async function decodePiece(piece: BlockPiece, workspace: Bzip2Workspace): Promise<PieceResult> {
-  const stream = pieceStream(piece);
-  const outputs: Buffer[] = [];
-  const origin = piece.startBit >>> 3;
   try {
-    for await (const block of bunzip2(single(stream), workspace)) outputs.push(block);
+    const block = await decodeBlockAt(piece.bytes, piece.startBit, piece.level, workspace);
+    return { output: block.output, endBit: block.endBit };
   } catch (error) {
     const fault = error as { code?: DecompressErrorCode; message?: string; inputOffset?: number };
     return {
-      output: outputs[0],
       failure: {
         code: fault.code ?? 'BZIP2_ERR_DATA',
         message: fault.message ?? String(error),
-        offset: origin + Math.max(0, (fault.inputOffset ?? 4) - 4),
+        offset: fault.inputOffset ?? 0,
       },
     };
   }
-  if (outputs.length !== 1) {
-    return {
-      failure: { code: 'BZIP2_ERR_DATA', message: 'a block piece held no single block', offset: origin },
-    };
-  }
-  return { output: outputs[0] };
-}
-
-async function* single(data: Uint8Array): AsyncGenerator<Uint8Array> {
-  yield data;
 }

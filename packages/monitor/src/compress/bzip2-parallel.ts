@@ -99,6 +99,9 @@ function maxBlockBytes(level: number): number {
   return ((level * 100_000 + 2) * 20) / 8 + 65_536;
 }
 
+/** Bytes past a piece's end that decoding may read ahead (its bit reader takes 4 at most). */
+const LOOKAHEAD_BYTES = 8;
+
 class Truncated extends Error {}
 
 export interface ParallelBunzip2Options {
@@ -182,27 +185,31 @@ class ParallelDecoder {
         }
         const result = await head.result;
         const origin = head.startBit >>> 3;
-        if (result.failure === undefined && result.output !== undefined) {
+        const endBit = result.endBit === undefined ? -1 : origin * 8 + result.endBit;
+        const decoded = result.failure === undefined && result.output !== undefined;
+        if (decoded && (head.endBit === undefined || endBit === head.endBit)) {
           firstFailure = undefined;
           combined = (((combined << 1) | (combined >>> 31)) ^ head.crc) >>> 0;
-          this.#outputBytes += result.output.length;
-          yield Buffer.from(result.output.buffer, result.output.byteOffset, result.output.length);
-          if (head.endBit !== undefined) this.#input.discardBefore(head.endBit >>> 3);
+          this.#outputBytes += result.output!.length;
+          yield Buffer.from(result.output!.buffer, result.output!.byteOffset, result.output!.length);
+          this.#input.discardBefore(endBit >>> 3);
+          // After the last piece, whatever follows the block is looked at as after any other.
+          if (head.endBit === undefined) this.#plan(endBit, head.level, -1);
           continue;
         }
         const failure = result.failure ?? {
           code: 'BZIP2_ERR_DATA',
-          message: 'block piece gave no output',
+          message: `block ends at bit ${endBit}, not at the next magic (bit ${head.endBit})`,
           offset: 0,
         };
         if (head.endBit === undefined) {
-          // The last piece (or one longer than a block can be): the decoder's verdict stands.
-          if (result.output !== undefined) {
-            this.#outputBytes += result.output.length;
-            yield Buffer.from(result.output.buffer, result.output.byteOffset, result.output.length);
-          }
-          if (failure.code === 'BZIP2_ERR_TRUNCATED' && !head.capped) throw new Truncated();
-          throw firstFailure ?? this.#failure(failure, origin);
+          // The last piece, or one as long as a block can be: the decoder's verdict stands.
+          if (failure.code !== 'BZIP2_ERR_TRUNCATED') throw firstFailure ?? this.#failure(failure, origin);
+          if (!head.capped) throw new Truncated();
+          throw (
+            firstFailure ??
+            this.#error('BZIP2_ERR_DATA', `block longer than ${maxBlockBytes(head.level)} bytes`, origin)
+          );
         }
         // The end may have been a magic inside compressed data: join with the next piece.
         firstFailure ??= this.#failure(failure, origin);
@@ -302,7 +309,7 @@ class ParallelDecoder {
       // No boundary within reach: to the end of the input, or as far as a block can go.
       const capped = !input.ended || input.end * 8 > limit;
       const bytes = input.copy(from, Math.ceil(limit / 8));
-      const piece = { bytes, startBit: at & 7, endBit: undefined, level };
+      const piece = { bytes, startBit: at & 7, level };
       this.#queue.push({
         kind: 'block',
         startBit: at,
@@ -315,8 +322,10 @@ class ParallelDecoder {
       this.#planStopped = true;
       return;
     }
-    const bytes = input.copy(from, Math.ceil(end / 8));
-    const piece = { bytes, startBit: at & 7, endBit: end - from * 8, level };
+    // The bit reader looks a few bytes ahead: give it the start of the next block too.
+    await input.fillTo(Math.ceil(end / 8) + LOOKAHEAD_BYTES);
+    const bytes = input.copy(from, Math.ceil(end / 8) + LOOKAHEAD_BYTES);
+    const piece = { bytes, startBit: at & 7, level };
     this.#queue.push({
       kind: 'block',
       startBit: at,

@@ -357,6 +357,34 @@ export async function* bunzip2(
   yield* decoder.run();
 }
 
+/** A block decoded on its own (see decodeBlockAt). */
+export interface DecodedBlock {
+  /** The block's output, its CRC checked. */
+  output: Buffer;
+  /** The bit of `bytes` just after the block, where the next magic starts. */
+  endBit: number;
+}
+
+/**
+ * Decodes the one block whose magic starts at bit `startBit` of `bytes`, in a stream of
+ * block size digit `level` (for decoding blocks apart, bzip2-blocks.ts). Throws
+ * DecompressError: BZIP2_ERR_TRUNCATED if the block reads past the end of `bytes` (the
+ * bit reader looks up to 4 bytes ahead, so give it a few bytes after the block).
+ */
+export async function decodeBlockAt(
+  bytes: Uint8Array,
+  startBit: number,
+  level: number,
+  workspace: Bzip2Workspace,
+): Promise<DecodedBlock> {
+  const decoder = new Bzip2Decoder(emptySource, workspace);
+  return decoder.decodeBlockAt(bytes, startBit, level);
+}
+
+const emptySource: AsyncIterator<Uint8Array> = {
+  next: () => Promise.resolve({ done: true, value: undefined }),
+};
+
 class Bzip2Decoder {
   readonly #source: AsyncIterator<Uint8Array>;
   #buf: Uint8Array = new Uint8Array(0);
@@ -446,6 +474,42 @@ class Bzip2Decoder {
           `bzip2 input ends inside a block or before the end-of-stream marker (${this.#base + this.#buf.length} bytes read)`,
           this.#base + this.#buf.length,
           this.#outputBytes,
+        );
+      }
+      throw error;
+    }
+  }
+
+  async decodeBlockAt(bytes: Uint8Array, startBit: number, level: number): Promise<DecodedBlock> {
+    this.#buf = bytes;
+    this.#pos = startBit >>> 3;
+    this.#ended = true;
+    this.#blockSizeMax = level * 100000;
+    if (this.#ws.lastColumn.length < this.#blockSizeMax)
+      this.#ws.lastColumn = new Uint8Array(this.#blockSizeMax);
+    try {
+      if ((startBit & 7) !== 0) this.#bits(startBit & 7);
+      const magicHigh = this.#bits(24);
+      const magicLow = this.#bits(24);
+      const crc = ((this.#bits(16) << 16) | this.#bits(16)) >>> 0;
+      this.#checkOverrun();
+      if (magicHigh !== 0x314159 || magicLow !== 0x265359)
+        throw this.#error('BZIP2_ERR_DATA', 'bad block magic');
+      const length = await this.#decodeBlock();
+      const actual = bzip2Crc(this.#ws.out, length);
+      if (actual !== crc)
+        throw this.#error('BZIP2_ERR_CRC', `block CRC ${hex(actual)} differs from the stored ${hex(crc)}`);
+      return {
+        output: Buffer.from(this.#ws.out.subarray(0, length)),
+        endBit: this.#pos * 8 - this.#bitCount,
+      };
+    } catch (error) {
+      if (error instanceof Truncated) {
+        throw new DecompressError(
+          'BZIP2_ERR_TRUNCATED',
+          `bzip2 block runs past the end of its ${bytes.length} bytes`,
+          bytes.length,
+          0,
         );
       }
       throw error;

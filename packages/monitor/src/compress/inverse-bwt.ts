@@ -16,8 +16,12 @@
 
 /** BWT chain walkers interleaved; more hide more latency, up to what the CPU can overlap. */
 const WALKERS = 128;
-/** Walkers followed at once in local variables (see walkLanes). */
+/** Walkers followed at once in local variables (see walkLanes), and steps per call. */
 const LANES = 8;
+const LANE_ROUNDS = 2048;
+const LANES_MORE = 0;
+const LANES_DONE = 1;
+const LANES_OUT_OF_CHUNKS = 2;
 /** Steps a walker takes in one turn (unrolled in walkChain). */
 const STEPS_PER_TURN = 4;
 /** Bytes of one walker output chunk. */
@@ -35,8 +39,10 @@ interface Walkers {
   readonly lastChunk: Int32Array;
   readonly stoppedAt: Int32Array;
   readonly active: Int32Array;
-  /** The next free chunk, and how many walkers `active` holds. */
+  /** The next free chunk, how many walkers `active` holds, the next walker for a lane. */
   readonly progress: Int32Array;
+  /** The walker each lane of walkLanes follows. */
+  readonly lanes: Int32Array;
 }
 
 export interface InverseBwtOptions {
@@ -72,7 +78,8 @@ export class InverseBwt {
       lastChunk: new Int32Array(slots),
       stoppedAt: new Int32Array(slots),
       active: new Int32Array(slots),
-      progress: new Int32Array(2),
+      progress: new Int32Array(3),
+      lanes: new Int32Array(LANES),
     };
   }
 
@@ -98,8 +105,19 @@ export class InverseBwt {
     placeWalkers(tt, origPtr, count, walkers, chunk, state, this.#walked, this.#chunkNext);
     state.progress[0] = walkers;
     state.progress[1] = walkers;
-    if (walkers >= LANES && !walkLanes(tt, walkers, chunks, chunk, state, this.#walked, this.#chunkNext))
-      return undefined;
+    if (walkers >= LANES) {
+      for (let lane = 0; lane < LANES; lane++) state.lanes[lane] = lane;
+      state.progress[2] = LANES;
+      let status = LANES_MORE;
+      while (status === LANES_MORE)
+        status = walkLanes(tt, walkers, chunks, chunk, state, this.#walked, this.#chunkNext, LANE_ROUNDS);
+      if (status === LANES_OUT_OF_CHUNKS) return undefined;
+      // The walkers still in lanes finish in walkChain.
+      let running = 0;
+      for (let lane = 0; lane < LANES; lane++)
+        if (state.lanes[lane] >= 0) state.active[running++] = state.lanes[lane];
+      state.progress[1] = running;
+    }
     if (!walkChain(tt, chunks, chunk, state, this.#walked, this.#chunkNext)) return undefined;
     const length = orderSegments(walkers, count, chunk, state, this.#walked, this.#chunkNext, this.#ordered);
     if (length <= 0) return undefined;
@@ -177,9 +195,15 @@ function placeWalkers(
 /**
  * The walk's first phase: 8 lanes each follow one walker, held in local variables (so in
  * registers) rather than in the state arrays; a lane whose walker reaches a start takes the
- * next walker. When a lane finds none left, the walkers still on their way are put in
- * `active` for walkChain. Returns false if chunks run out. The lanes are written out one by
- * one: a loop over lanes would put their state back in memory.
+ * next walker (state.progress[2]). Runs at most `rounds` steps per lane, then returns
+ * LANES_MORE with the lanes saved in state.lanes; returns LANES_DONE when a lane finds no
+ * walker left (its lane then holds -1), LANES_OUT_OF_CHUNKS if chunks run out.
+ *
+ * The lanes are written out one by one: a loop over lanes would put their state back in
+ * memory. The caller calls again and again rather than this looping over a whole block:
+ * V8 then optimises the function as a whole, with feedback for the code that saves the
+ * lanes, instead of compiling the loop alone while it runs and deoptimising at its end
+ * once per block (which in worker threads made the walk about twice as slow).
  */
 function walkLanes(
   tt: Int32Array,
@@ -189,48 +213,53 @@ function walkLanes(
   state: Walkers,
   walked: Uint8Array,
   chunkNext: Int32Array,
-): boolean {
-  const { at, write, limit, stoppedAt, active } = state;
-  let next = LANES;
-  let w0 = 0;
-  let p0 = at[0];
-  let o0 = write[0];
-  let l0 = limit[0];
-  let w1 = 1;
-  let p1 = at[1];
-  let o1 = write[1];
-  let l1 = limit[1];
-  let w2 = 2;
-  let p2 = at[2];
-  let o2 = write[2];
-  let l2 = limit[2];
-  let w3 = 3;
-  let p3 = at[3];
-  let o3 = write[3];
-  let l3 = limit[3];
-  let w4 = 4;
-  let p4 = at[4];
-  let o4 = write[4];
-  let l4 = limit[4];
-  let w5 = 5;
-  let p5 = at[5];
-  let o5 = write[5];
-  let l5 = limit[5];
-  let w6 = 6;
-  let p6 = at[6];
-  let o6 = write[6];
-  let l6 = limit[6];
-  let w7 = 7;
-  let p7 = at[7];
-  let o7 = write[7];
-  let l7 = limit[7];
+  rounds: number,
+): number {
+  const { at, write, limit, stoppedAt, lanes, progress } = state;
+  let next = progress[2];
+  let w0 = lanes[0];
+  let p0 = at[w0];
+  let o0 = write[w0];
+  let l0 = limit[w0];
+  let w1 = lanes[1];
+  let p1 = at[w1];
+  let o1 = write[w1];
+  let l1 = limit[w1];
+  let w2 = lanes[2];
+  let p2 = at[w2];
+  let o2 = write[w2];
+  let l2 = limit[w2];
+  let w3 = lanes[3];
+  let p3 = at[w3];
+  let o3 = write[w3];
+  let l3 = limit[w3];
+  let w4 = lanes[4];
+  let p4 = at[w4];
+  let o4 = write[w4];
+  let l4 = limit[w4];
+  let w5 = lanes[5];
+  let p5 = at[w5];
+  let o5 = write[w5];
+  let l5 = limit[w5];
+  let w6 = lanes[6];
+  let p6 = at[w6];
+  let o6 = write[w6];
+  let l6 = limit[w6];
+  let w7 = lanes[7];
+  let p7 = at[w7];
+  let o7 = write[w7];
+  let l7 = limit[w7];
   let e = 0;
-  for (;;) {
+  let status = LANES_MORE;
+  for (let round = 0; round < rounds; round++) {
     e = tt[p0];
     if ((e & ENTRY_MARK) === 0) {
       if (o0 === l0) {
         o0 = takeChunk(w0, state, chunkNext, chunk, chunks);
-        if (o0 < 0) return false;
+        if (o0 < 0) {
+          status = LANES_OUT_OF_CHUNKS;
+          break;
+        }
         l0 = o0 + chunk;
       }
       walked[o0++] = e;
@@ -240,6 +269,7 @@ function walkLanes(
       write[w0] = o0;
       if (next === walkers) {
         w0 = -1;
+        status = LANES_DONE;
         break;
       }
       w0 = next++;
@@ -251,7 +281,10 @@ function walkLanes(
     if ((e & ENTRY_MARK) === 0) {
       if (o1 === l1) {
         o1 = takeChunk(w1, state, chunkNext, chunk, chunks);
-        if (o1 < 0) return false;
+        if (o1 < 0) {
+          status = LANES_OUT_OF_CHUNKS;
+          break;
+        }
         l1 = o1 + chunk;
       }
       walked[o1++] = e;
@@ -261,6 +294,7 @@ function walkLanes(
       write[w1] = o1;
       if (next === walkers) {
         w1 = -1;
+        status = LANES_DONE;
         break;
       }
       w1 = next++;
@@ -272,7 +306,10 @@ function walkLanes(
     if ((e & ENTRY_MARK) === 0) {
       if (o2 === l2) {
         o2 = takeChunk(w2, state, chunkNext, chunk, chunks);
-        if (o2 < 0) return false;
+        if (o2 < 0) {
+          status = LANES_OUT_OF_CHUNKS;
+          break;
+        }
         l2 = o2 + chunk;
       }
       walked[o2++] = e;
@@ -282,6 +319,7 @@ function walkLanes(
       write[w2] = o2;
       if (next === walkers) {
         w2 = -1;
+        status = LANES_DONE;
         break;
       }
       w2 = next++;
@@ -293,7 +331,10 @@ function walkLanes(
     if ((e & ENTRY_MARK) === 0) {
       if (o3 === l3) {
         o3 = takeChunk(w3, state, chunkNext, chunk, chunks);
-        if (o3 < 0) return false;
+        if (o3 < 0) {
+          status = LANES_OUT_OF_CHUNKS;
+          break;
+        }
         l3 = o3 + chunk;
       }
       walked[o3++] = e;
@@ -303,6 +344,7 @@ function walkLanes(
       write[w3] = o3;
       if (next === walkers) {
         w3 = -1;
+        status = LANES_DONE;
         break;
       }
       w3 = next++;
@@ -314,7 +356,10 @@ function walkLanes(
     if ((e & ENTRY_MARK) === 0) {
       if (o4 === l4) {
         o4 = takeChunk(w4, state, chunkNext, chunk, chunks);
-        if (o4 < 0) return false;
+        if (o4 < 0) {
+          status = LANES_OUT_OF_CHUNKS;
+          break;
+        }
         l4 = o4 + chunk;
       }
       walked[o4++] = e;
@@ -324,6 +369,7 @@ function walkLanes(
       write[w4] = o4;
       if (next === walkers) {
         w4 = -1;
+        status = LANES_DONE;
         break;
       }
       w4 = next++;
@@ -335,7 +381,10 @@ function walkLanes(
     if ((e & ENTRY_MARK) === 0) {
       if (o5 === l5) {
         o5 = takeChunk(w5, state, chunkNext, chunk, chunks);
-        if (o5 < 0) return false;
+        if (o5 < 0) {
+          status = LANES_OUT_OF_CHUNKS;
+          break;
+        }
         l5 = o5 + chunk;
       }
       walked[o5++] = e;
@@ -345,6 +394,7 @@ function walkLanes(
       write[w5] = o5;
       if (next === walkers) {
         w5 = -1;
+        status = LANES_DONE;
         break;
       }
       w5 = next++;
@@ -356,7 +406,10 @@ function walkLanes(
     if ((e & ENTRY_MARK) === 0) {
       if (o6 === l6) {
         o6 = takeChunk(w6, state, chunkNext, chunk, chunks);
-        if (o6 < 0) return false;
+        if (o6 < 0) {
+          status = LANES_OUT_OF_CHUNKS;
+          break;
+        }
         l6 = o6 + chunk;
       }
       walked[o6++] = e;
@@ -366,6 +419,7 @@ function walkLanes(
       write[w6] = o6;
       if (next === walkers) {
         w6 = -1;
+        status = LANES_DONE;
         break;
       }
       w6 = next++;
@@ -377,7 +431,10 @@ function walkLanes(
     if ((e & ENTRY_MARK) === 0) {
       if (o7 === l7) {
         o7 = takeChunk(w7, state, chunkNext, chunk, chunks);
-        if (o7 < 0) return false;
+        if (o7 < 0) {
+          status = LANES_OUT_OF_CHUNKS;
+          break;
+        }
         l7 = o7 + chunk;
       }
       walked[o7++] = e;
@@ -387,6 +444,7 @@ function walkLanes(
       write[w7] = o7;
       if (next === walkers) {
         w7 = -1;
+        status = LANES_DONE;
         break;
       }
       w7 = next++;
@@ -395,49 +453,48 @@ function walkLanes(
       l7 = limit[w7];
     }
   }
-  let running = 0;
+  lanes[0] = w0;
   if (w0 >= 0) {
     at[w0] = p0;
     write[w0] = o0;
-    active[running++] = w0;
   }
+  lanes[1] = w1;
   if (w1 >= 0) {
     at[w1] = p1;
     write[w1] = o1;
-    active[running++] = w1;
   }
+  lanes[2] = w2;
   if (w2 >= 0) {
     at[w2] = p2;
     write[w2] = o2;
-    active[running++] = w2;
   }
+  lanes[3] = w3;
   if (w3 >= 0) {
     at[w3] = p3;
     write[w3] = o3;
-    active[running++] = w3;
   }
+  lanes[4] = w4;
   if (w4 >= 0) {
     at[w4] = p4;
     write[w4] = o4;
-    active[running++] = w4;
   }
+  lanes[5] = w5;
   if (w5 >= 0) {
     at[w5] = p5;
     write[w5] = o5;
-    active[running++] = w5;
   }
+  lanes[6] = w6;
   if (w6 >= 0) {
     at[w6] = p6;
     write[w6] = o6;
-    active[running++] = w6;
   }
+  lanes[7] = w7;
   if (w7 >= 0) {
     at[w7] = p7;
     write[w7] = o7;
-    active[running++] = w7;
   }
-  state.progress[1] = running;
-  return true;
+  progress[2] = next;
+  return status;
 }
 
 /** Gives walker w a new chunk after its last; returns its first byte, or -1 if none is left. */
