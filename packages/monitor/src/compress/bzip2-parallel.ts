@@ -1,5 +1,5 @@
 // bzip2 decompression with the blocks decoded in worker threads, output in input order.
-// Same output and errors as bunzip2 (bzip2.ts), which this falls back on per piece.
+// Same output and errors as bunzip2 (bzip2.ts), whose block decoder the workers run.
 //
 // This thread reads the input, finds the block boundaries (bzip2-blocks.ts), and keeps up
 // to two pieces per worker in flight, planned ahead on the assumption that every magic it
@@ -7,13 +7,16 @@
 // again, with everything after it; a real error is reported once joining cannot help.
 // Memory stays bounded: the input kept reaches back only to the oldest block not yet
 // emitted, and pieces in flight are limited.
-import { findMagics, MAGIC_SPAN, readBits, type PieceResult } from './bzip2-blocks.js';
 import {
   BLOCK_MAGIC_HIGH,
   BLOCK_MAGIC_LOW,
   END_MAGIC_HIGH,
   END_MAGIC_LOW,
+  findMagics,
+  MAGIC_SPAN,
+  readBits,
   type PieceFailure,
+  type PieceResult,
 } from './bzip2-blocks.js';
 import type { Bzip2Pool } from './bzip2-pool.js';
 import { DecompressError, type DecompressErrorCode } from './errors.js';
