@@ -48,7 +48,7 @@ interface Walkers {
 export interface InverseBwtOptions {
   /** Walkers for a block of at least walkers * chunkBytes entries (default 32). */
   walkers?: number;
-  /** Bytes of one walker output chunk (default 4096, at least STEPS_PER_TURN). */
+  /** Bytes of one walker output chunk (default 4096; rounded up to a power of two, at least 4). */
   chunkBytes?: number;
 }
 
@@ -68,7 +68,9 @@ export class InverseBwt {
   /** Smaller walkers and chunks than the defaults let tests reach every path with small blocks. */
   constructor(options: InverseBwtOptions = {}) {
     this.#maxWalkers = options.walkers ?? WALKERS;
-    this.#chunkBytes = Math.max(options.chunkBytes ?? WALK_CHUNK, STEPS_PER_TURN);
+    // A power of two (walkLanes tests chunk ends with a mask), at least STEPS_PER_TURN.
+    const chunkBytes = Math.max(options.chunkBytes ?? WALK_CHUNK, STEPS_PER_TURN);
+    this.#chunkBytes = 2 ** Math.ceil(Math.log2(chunkBytes));
     const slots = this.#maxWalkers;
     this.#walkers = {
       start: new Int32Array(slots),
@@ -200,7 +202,8 @@ function placeWalkers(
  * walker left (its lane then holds -1), LANES_OUT_OF_CHUNKS if chunks run out.
  *
  * The lanes are written out one by one: a loop over lanes would put their state back in
- * memory. The caller calls again and again rather than this looping over a whole block:
+ * memory. Only a lane's position and write offset live in registers; its walker and chunk
+ * limit are looked up when it finishes or fills a chunk. The caller calls again and again rather than this looping over a whole block:
  * V8 then optimises the function as a whole, with feedback for the code that saves the
  * lanes, instead of compiling the loop alone while it runs and deoptimising at its end
  * once per block (which in worker threads made the walk about twice as slow).
@@ -215,283 +218,255 @@ function walkLanes(
   chunkNext: Int32Array,
   rounds: number,
 ): number {
-  const { at, write, limit, stoppedAt, lanes, progress } = state;
+  const { at, write, stoppedAt, lanes, progress } = state;
+  // Chunks are a power of two long and aligned, and a walker's write position is never at
+  // the start of its own chunk (its first byte is written on taking it), so a position at a
+  // chunk boundary means the chunk is full.
+  const chunkMask = chunk - 1;
   let next = progress[2];
-  let w0 = lanes[0];
-  let p0 = at[w0];
-  let o0 = write[w0];
-  let l0 = limit[w0];
-  let w1 = lanes[1];
-  let p1 = at[w1];
-  let o1 = write[w1];
-  let l1 = limit[w1];
-  let w2 = lanes[2];
-  let p2 = at[w2];
-  let o2 = write[w2];
-  let l2 = limit[w2];
-  let w3 = lanes[3];
-  let p3 = at[w3];
-  let o3 = write[w3];
-  let l3 = limit[w3];
-  let w4 = lanes[4];
-  let p4 = at[w4];
-  let o4 = write[w4];
-  let l4 = limit[w4];
-  let w5 = lanes[5];
-  let p5 = at[w5];
-  let o5 = write[w5];
-  let l5 = limit[w5];
-  let w6 = lanes[6];
-  let p6 = at[w6];
-  let o6 = write[w6];
-  let l6 = limit[w6];
-  let w7 = lanes[7];
-  let p7 = at[w7];
-  let o7 = write[w7];
-  let l7 = limit[w7];
+  let p0 = at[lanes[0]];
+  let o0 = write[lanes[0]];
+  let p1 = at[lanes[1]];
+  let o1 = write[lanes[1]];
+  let p2 = at[lanes[2]];
+  let o2 = write[lanes[2]];
+  let p3 = at[lanes[3]];
+  let o3 = write[lanes[3]];
+  let p4 = at[lanes[4]];
+  let o4 = write[lanes[4]];
+  let p5 = at[lanes[5]];
+  let o5 = write[lanes[5]];
+  let p6 = at[lanes[6]];
+  let o6 = write[lanes[6]];
+  let p7 = at[lanes[7]];
+  let o7 = write[lanes[7]];
   let e = 0;
   let status = LANES_MORE;
   for (let round = 0; round < rounds; round++) {
     e = tt[p0];
     if ((e & ENTRY_MARK) === 0) {
-      if (o0 === l0) {
-        o0 = takeChunk(w0, state, chunkNext, chunk, chunks);
+      if ((o0 & chunkMask) === 0) {
+        o0 = takeChunk(lanes[0], state, chunkNext, chunk, chunks);
         if (o0 < 0) {
           status = LANES_OUT_OF_CHUNKS;
           break;
         }
-        l0 = o0 + chunk;
       }
       walked[o0++] = e;
       p0 = e >>> ENTRY_NEXT_SHIFT;
     } else {
-      stoppedAt[w0] = p0;
-      write[w0] = o0;
+      stoppedAt[lanes[0]] = p0;
+      write[lanes[0]] = o0;
       if (next === walkers) {
-        w0 = -1;
+        lanes[0] = -1;
         status = LANES_DONE;
         break;
       }
-      w0 = next++;
-      p0 = at[w0];
-      o0 = write[w0];
-      l0 = limit[w0];
+      lanes[0] = next;
+      p0 = at[next];
+      o0 = write[next];
+      next++;
     }
     e = tt[p1];
     if ((e & ENTRY_MARK) === 0) {
-      if (o1 === l1) {
-        o1 = takeChunk(w1, state, chunkNext, chunk, chunks);
+      if ((o1 & chunkMask) === 0) {
+        o1 = takeChunk(lanes[1], state, chunkNext, chunk, chunks);
         if (o1 < 0) {
           status = LANES_OUT_OF_CHUNKS;
           break;
         }
-        l1 = o1 + chunk;
       }
       walked[o1++] = e;
       p1 = e >>> ENTRY_NEXT_SHIFT;
     } else {
-      stoppedAt[w1] = p1;
-      write[w1] = o1;
+      stoppedAt[lanes[1]] = p1;
+      write[lanes[1]] = o1;
       if (next === walkers) {
-        w1 = -1;
+        lanes[1] = -1;
         status = LANES_DONE;
         break;
       }
-      w1 = next++;
-      p1 = at[w1];
-      o1 = write[w1];
-      l1 = limit[w1];
+      lanes[1] = next;
+      p1 = at[next];
+      o1 = write[next];
+      next++;
     }
     e = tt[p2];
     if ((e & ENTRY_MARK) === 0) {
-      if (o2 === l2) {
-        o2 = takeChunk(w2, state, chunkNext, chunk, chunks);
+      if ((o2 & chunkMask) === 0) {
+        o2 = takeChunk(lanes[2], state, chunkNext, chunk, chunks);
         if (o2 < 0) {
           status = LANES_OUT_OF_CHUNKS;
           break;
         }
-        l2 = o2 + chunk;
       }
       walked[o2++] = e;
       p2 = e >>> ENTRY_NEXT_SHIFT;
     } else {
-      stoppedAt[w2] = p2;
-      write[w2] = o2;
+      stoppedAt[lanes[2]] = p2;
+      write[lanes[2]] = o2;
       if (next === walkers) {
-        w2 = -1;
+        lanes[2] = -1;
         status = LANES_DONE;
         break;
       }
-      w2 = next++;
-      p2 = at[w2];
-      o2 = write[w2];
-      l2 = limit[w2];
+      lanes[2] = next;
+      p2 = at[next];
+      o2 = write[next];
+      next++;
     }
     e = tt[p3];
     if ((e & ENTRY_MARK) === 0) {
-      if (o3 === l3) {
-        o3 = takeChunk(w3, state, chunkNext, chunk, chunks);
+      if ((o3 & chunkMask) === 0) {
+        o3 = takeChunk(lanes[3], state, chunkNext, chunk, chunks);
         if (o3 < 0) {
           status = LANES_OUT_OF_CHUNKS;
           break;
         }
-        l3 = o3 + chunk;
       }
       walked[o3++] = e;
       p3 = e >>> ENTRY_NEXT_SHIFT;
     } else {
-      stoppedAt[w3] = p3;
-      write[w3] = o3;
+      stoppedAt[lanes[3]] = p3;
+      write[lanes[3]] = o3;
       if (next === walkers) {
-        w3 = -1;
+        lanes[3] = -1;
         status = LANES_DONE;
         break;
       }
-      w3 = next++;
-      p3 = at[w3];
-      o3 = write[w3];
-      l3 = limit[w3];
+      lanes[3] = next;
+      p3 = at[next];
+      o3 = write[next];
+      next++;
     }
     e = tt[p4];
     if ((e & ENTRY_MARK) === 0) {
-      if (o4 === l4) {
-        o4 = takeChunk(w4, state, chunkNext, chunk, chunks);
+      if ((o4 & chunkMask) === 0) {
+        o4 = takeChunk(lanes[4], state, chunkNext, chunk, chunks);
         if (o4 < 0) {
           status = LANES_OUT_OF_CHUNKS;
           break;
         }
-        l4 = o4 + chunk;
       }
       walked[o4++] = e;
       p4 = e >>> ENTRY_NEXT_SHIFT;
     } else {
-      stoppedAt[w4] = p4;
-      write[w4] = o4;
+      stoppedAt[lanes[4]] = p4;
+      write[lanes[4]] = o4;
       if (next === walkers) {
-        w4 = -1;
+        lanes[4] = -1;
         status = LANES_DONE;
         break;
       }
-      w4 = next++;
-      p4 = at[w4];
-      o4 = write[w4];
-      l4 = limit[w4];
+      lanes[4] = next;
+      p4 = at[next];
+      o4 = write[next];
+      next++;
     }
     e = tt[p5];
     if ((e & ENTRY_MARK) === 0) {
-      if (o5 === l5) {
-        o5 = takeChunk(w5, state, chunkNext, chunk, chunks);
+      if ((o5 & chunkMask) === 0) {
+        o5 = takeChunk(lanes[5], state, chunkNext, chunk, chunks);
         if (o5 < 0) {
           status = LANES_OUT_OF_CHUNKS;
           break;
         }
-        l5 = o5 + chunk;
       }
       walked[o5++] = e;
       p5 = e >>> ENTRY_NEXT_SHIFT;
     } else {
-      stoppedAt[w5] = p5;
-      write[w5] = o5;
+      stoppedAt[lanes[5]] = p5;
+      write[lanes[5]] = o5;
       if (next === walkers) {
-        w5 = -1;
+        lanes[5] = -1;
         status = LANES_DONE;
         break;
       }
-      w5 = next++;
-      p5 = at[w5];
-      o5 = write[w5];
-      l5 = limit[w5];
+      lanes[5] = next;
+      p5 = at[next];
+      o5 = write[next];
+      next++;
     }
     e = tt[p6];
     if ((e & ENTRY_MARK) === 0) {
-      if (o6 === l6) {
-        o6 = takeChunk(w6, state, chunkNext, chunk, chunks);
+      if ((o6 & chunkMask) === 0) {
+        o6 = takeChunk(lanes[6], state, chunkNext, chunk, chunks);
         if (o6 < 0) {
           status = LANES_OUT_OF_CHUNKS;
           break;
         }
-        l6 = o6 + chunk;
       }
       walked[o6++] = e;
       p6 = e >>> ENTRY_NEXT_SHIFT;
     } else {
-      stoppedAt[w6] = p6;
-      write[w6] = o6;
+      stoppedAt[lanes[6]] = p6;
+      write[lanes[6]] = o6;
       if (next === walkers) {
-        w6 = -1;
+        lanes[6] = -1;
         status = LANES_DONE;
         break;
       }
-      w6 = next++;
-      p6 = at[w6];
-      o6 = write[w6];
-      l6 = limit[w6];
+      lanes[6] = next;
+      p6 = at[next];
+      o6 = write[next];
+      next++;
     }
     e = tt[p7];
     if ((e & ENTRY_MARK) === 0) {
-      if (o7 === l7) {
-        o7 = takeChunk(w7, state, chunkNext, chunk, chunks);
+      if ((o7 & chunkMask) === 0) {
+        o7 = takeChunk(lanes[7], state, chunkNext, chunk, chunks);
         if (o7 < 0) {
           status = LANES_OUT_OF_CHUNKS;
           break;
         }
-        l7 = o7 + chunk;
       }
       walked[o7++] = e;
       p7 = e >>> ENTRY_NEXT_SHIFT;
     } else {
-      stoppedAt[w7] = p7;
-      write[w7] = o7;
+      stoppedAt[lanes[7]] = p7;
+      write[lanes[7]] = o7;
       if (next === walkers) {
-        w7 = -1;
+        lanes[7] = -1;
         status = LANES_DONE;
         break;
       }
-      w7 = next++;
-      p7 = at[w7];
-      o7 = write[w7];
-      l7 = limit[w7];
+      lanes[7] = next;
+      p7 = at[next];
+      o7 = write[next];
+      next++;
     }
   }
-  lanes[0] = w0;
-  if (w0 >= 0) {
-    at[w0] = p0;
-    write[w0] = o0;
+  if (lanes[0] >= 0) {
+    at[lanes[0]] = p0;
+    write[lanes[0]] = o0;
   }
-  lanes[1] = w1;
-  if (w1 >= 0) {
-    at[w1] = p1;
-    write[w1] = o1;
+  if (lanes[1] >= 0) {
+    at[lanes[1]] = p1;
+    write[lanes[1]] = o1;
   }
-  lanes[2] = w2;
-  if (w2 >= 0) {
-    at[w2] = p2;
-    write[w2] = o2;
+  if (lanes[2] >= 0) {
+    at[lanes[2]] = p2;
+    write[lanes[2]] = o2;
   }
-  lanes[3] = w3;
-  if (w3 >= 0) {
-    at[w3] = p3;
-    write[w3] = o3;
+  if (lanes[3] >= 0) {
+    at[lanes[3]] = p3;
+    write[lanes[3]] = o3;
   }
-  lanes[4] = w4;
-  if (w4 >= 0) {
-    at[w4] = p4;
-    write[w4] = o4;
+  if (lanes[4] >= 0) {
+    at[lanes[4]] = p4;
+    write[lanes[4]] = o4;
   }
-  lanes[5] = w5;
-  if (w5 >= 0) {
-    at[w5] = p5;
-    write[w5] = o5;
+  if (lanes[5] >= 0) {
+    at[lanes[5]] = p5;
+    write[lanes[5]] = o5;
   }
-  lanes[6] = w6;
-  if (w6 >= 0) {
-    at[w6] = p6;
-    write[w6] = o6;
+  if (lanes[6] >= 0) {
+    at[lanes[6]] = p6;
+    write[lanes[6]] = o6;
   }
-  lanes[7] = w7;
-  if (w7 >= 0) {
-    at[w7] = p7;
-    write[w7] = o7;
+  if (lanes[7] >= 0) {
+    at[lanes[7]] = p7;
+    write[lanes[7]] = o7;
   }
   progress[2] = next;
   return status;
