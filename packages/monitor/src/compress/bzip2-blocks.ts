@@ -142,12 +142,19 @@ export interface PieceResult {
 
 /**
  * Decodes the block of a piece. Whether it ends where the piece does is for the caller to
- * check: a piece cut at a false magic fails or ends elsewhere.
+ * check: a piece cut at a false magic fails or ends elsewhere. The output is copied into
+ * `take(length)`, by default new memory.
  */
-export async function decodePiece(piece: BlockPiece, workspace: Bzip2Workspace): Promise<PieceResult> {
+export async function decodePiece(
+  piece: BlockPiece,
+  workspace: Bzip2Workspace,
+  take: (length: number) => Uint8Array = (length) => new Uint8Array(length),
+): Promise<PieceResult> {
   try {
     const block = await decodeBlockAt(piece.bytes, piece.startBit, piece.level, workspace);
-    return { output: block.output, endBit: block.endBit };
+    const output = take(block.output.length);
+    output.set(block.output);
+    return { output, endBit: block.endBit };
   } catch (error) {
     const fault = error as { code?: DecompressErrorCode; message?: string; inputOffset?: number };
     return {

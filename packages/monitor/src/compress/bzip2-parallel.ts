@@ -109,6 +109,11 @@ class Truncated extends Error {}
 
 export interface ParallelBunzip2Options {
   /**
+   * The caller is done with each yielded Buffer when it asks for the next one (it keeps no
+   * view of it): its memory then goes back to the workers for later blocks.
+   */
+  reuseChunks?: boolean;
+  /**
    * Finds the magic candidates (default findMagics). Tests pass one that adds false hits,
    * which real data produces too rarely to test otherwise.
    */
@@ -124,7 +129,12 @@ export async function* bunzip2Parallel(
   pool: Bzip2Pool,
   options: ParallelBunzip2Options = {},
 ): AsyncGenerator<Buffer, void, undefined> {
-  const decoder = new ParallelDecoder(source[Symbol.asyncIterator](), pool, options.findMagics ?? findMagics);
+  const decoder = new ParallelDecoder(
+    source[Symbol.asyncIterator](),
+    pool,
+    options.findMagics ?? findMagics,
+    options.reuseChunks ?? false,
+  );
   yield* decoder.run();
 }
 
@@ -148,11 +158,18 @@ class ParallelDecoder {
   readonly #queue: Planned[] = [];
 
   readonly #findMagics: typeof findMagics;
+  readonly #reuseChunks: boolean;
 
-  constructor(source: AsyncIterator<Uint8Array>, pool: Bzip2Pool, finder: typeof findMagics) {
+  constructor(
+    source: AsyncIterator<Uint8Array>,
+    pool: Bzip2Pool,
+    finder: typeof findMagics,
+    reuseChunks: boolean,
+  ) {
     this.#input = new InputWindow(source);
     this.#pool = pool;
     this.#findMagics = finder;
+    this.#reuseChunks = reuseChunks;
     this.#inFlight = Math.max(2, pool.size * 2);
   }
 
@@ -193,8 +210,10 @@ class ParallelDecoder {
         if (decoded && (head.endBit === undefined || endBit === head.endBit)) {
           firstFailure = undefined;
           combined = (((combined << 1) | (combined >>> 31)) ^ head.crc) >>> 0;
-          this.#outputBytes += result.output!.length;
-          yield Buffer.from(result.output!.buffer, result.output!.byteOffset, result.output!.length);
+          const output = result.output!;
+          this.#outputBytes += output.length;
+          yield Buffer.from(output.buffer, output.byteOffset, output.length);
+          if (this.#reuseChunks && output.buffer instanceof ArrayBuffer) this.#pool.recycle(output.buffer);
           this.#input.discardBefore(endBit >>> 3);
           // After the last piece, whatever follows the block is looked at as after any other.
           if (head.endBit === undefined) this.#plan(endBit, head.level, -1);

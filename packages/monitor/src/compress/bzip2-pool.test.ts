@@ -51,6 +51,35 @@ describe.skipIf(skip !== undefined)('Bzip2Pool', () => {
     }
   });
 
+  it('reuses the memory of chunks the reader is done with, when told it may', async () => {
+    const script = workerScript();
+    expect(script, 'dist/compress/bzip2-worker.js is built (npm run build)').toBeDefined();
+    const pool = new Bzip2Pool(2, script!);
+    const read = async (): Promise<Buffer[]> => {
+      const source = (async function* () {
+        yield compressed;
+      })();
+      const copies: Buffer[] = [];
+      const chunks: Buffer[] = [];
+      for await (const chunk of bunzip2Parallel(source, pool, { reuseChunks: true })) {
+        copies.push(Buffer.from(chunk));
+        chunks.push(chunk);
+      }
+      expect(Buffer.concat(copies).equals(data)).toBe(true);
+      return chunks;
+    };
+    try {
+      const first = await read();
+      expect(first.length).toBe(3);
+      expect(first.every((chunk) => chunk.length > 0)).toBe(true);
+      await read();
+      // The second read's blocks went into the first read's memory: it moved to the workers.
+      expect(first.map((chunk) => chunk.length)).toEqual([0, 0, 0]);
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('decodes in this thread what workers that die were given', async () => {
     // A worker script that exits on its first piece.
     const dying = join(temp, 'dying-worker.mjs');

@@ -1,5 +1,6 @@
 // A worker thread of the bzip2 pool: decodes block pieces one message at a time and sends
-// back the output (transferred, not copied). One workspace serves every piece.
+// back the output (transferred, not copied), in memory the reader handed back when it can.
+// One workspace serves every piece.
 import { parentPort } from 'node:worker_threads';
 import { decodePiece, type BlockPiece, type PieceResult } from './bzip2-blocks.js';
 import { Bzip2Workspace } from './bzip2.js';
@@ -7,6 +8,8 @@ import { Bzip2Workspace } from './bzip2.js';
 export interface PieceRequest {
   id: number;
   piece: BlockPiece;
+  /** Memory of outputs the reader is done with, to hold the next ones (transferred). */
+  spares: ArrayBuffer[];
 }
 
 export interface PieceReply {
@@ -18,26 +21,24 @@ const port = parentPort;
 if (port === null) throw new Error('bzip2-worker.js runs only as a worker thread');
 
 const workspace = new Bzip2Workspace();
+const spares: ArrayBuffer[] = [];
+
+/** Room for an output: a spare big enough, or new memory with some headroom for later ones. */
+function take(length: number): Uint8Array {
+  const index = spares.findIndex((spare) => spare.byteLength >= length);
+  const memory = index === -1 ? new ArrayBuffer(length + (length >> 3)) : spares.splice(index, 1)[0]!;
+  return new Uint8Array(memory, 0, length);
+}
+
 // Pieces are decoded in arrival order; the pool sends a worker its next piece only when
-// it answered the previous one, so one workspace is never shared.
+// it answered the previous one, so one workspace is never shared. The output's memory goes
+// to the reader whole (transferred, not copied).
 port.on('message', (request: PieceRequest) => {
-  void decodePiece(request.piece, workspace).then((result) => {
-    const output = result.output;
+  spares.push(...request.spares);
+  void decodePiece(request.piece, workspace, take).then((result) => {
     const reply: PieceReply = { id: request.id, result };
-    if (output === undefined) port.postMessage(reply);
-    else port.postMessage(reply, [ownBuffer(output, reply)]);
+    const memory = result.output?.buffer;
+    if (memory instanceof ArrayBuffer) port.postMessage(reply, [memory]);
+    else port.postMessage(reply);
   });
 });
-
-/** Makes the output the sole user of its ArrayBuffer, so that it can be transferred. */
-function ownBuffer(output: Uint8Array, reply: PieceReply): ArrayBuffer {
-  if (
-    output.byteOffset === 0 &&
-    output.byteLength === output.buffer.byteLength &&
-    output.buffer instanceof ArrayBuffer
-  )
-    return output.buffer;
-  const copy = new Uint8Array(output);
-  reply.result = { ...reply.result, output: copy };
-  return copy.buffer;
-}

@@ -359,8 +359,8 @@ export async function* bunzip2(
 
 /** A block decoded on its own (see decodeBlockAt). */
 export interface DecodedBlock {
-  /** The block's output, its CRC checked. */
-  output: Buffer;
+  /** The block's output, its CRC checked: a view of the workspace, valid until it decodes again. */
+  output: Uint8Array;
   /** The bit of `bytes` just after the block, where the next magic starts. */
   endBit: number;
 }
@@ -500,7 +500,7 @@ class Bzip2Decoder {
       if (actual !== crc)
         throw this.#error('BZIP2_ERR_CRC', `block CRC ${hex(actual)} differs from the stored ${hex(crc)}`);
       return {
-        output: Buffer.from(this.#ws.out.subarray(0, length)),
+        output: this.#ws.out.subarray(0, length),
         endBit: this.#pos * 8 - this.#bitCount,
       };
     } catch (error) {

@@ -37,11 +37,22 @@ export interface Decompressed {
   readonly chunks: AsyncIterable<Buffer>;
 }
 
+export interface DecompressOptions {
+  /**
+   * The caller is done with each chunk when it asks for the next (it copies what it keeps),
+   * so the decoder may reuse the chunk's memory. bzip2 in worker threads uses this.
+   */
+  reuseChunks?: boolean;
+}
+
 /**
  * Detects the compression of `source` from its first bytes and returns the decompressed
  * chunks. Decoding errors are DecompressError, raised after all data decoded before them.
  */
-export async function decompress(source: AsyncIterable<Uint8Array>): Promise<Decompressed> {
+export async function decompress(
+  source: AsyncIterable<Uint8Array>,
+  options: DecompressOptions = {},
+): Promise<Decompressed> {
   const iterator = source[Symbol.asyncIterator]();
   // Gather at least 4 bytes (or the whole input) to sniff.
   const head: Uint8Array[] = [];
@@ -72,7 +83,11 @@ export async function decompress(source: AsyncIterable<Uint8Array>): Promise<Dec
   if (compression === 'bzip2') {
     // Blocks decode in worker threads when there are CPUs to spare (see bzip2-pool.ts).
     const pool = sharedBzip2Pool();
-    return { compression, chunks: pool === undefined ? bunzip2(replay) : bunzip2Parallel(replay, pool) };
+    const chunks =
+      pool === undefined
+        ? bunzip2(replay)
+        : bunzip2Parallel(replay, pool, { reuseChunks: options.reuseChunks });
+    return { compression, chunks };
   }
   if (compression === 'gzip') return { compression, chunks: gunzip(replay) };
   return { compression, chunks: plain(replay) };

@@ -39,7 +39,8 @@ export async function readMrt(
   let compression: Compression = 'none';
   let decompressError: DecompressError | undefined;
   try {
-    const decompressed = await decompress(input);
+    // The parser copies a record cut by a chunk's end, so it keeps no chunk.
+    const decompressed = await decompress(input, { reuseChunks: true });
     compression = decompressed.compression;
     for await (const chunk of decompressed.chunks) {
       signal?.throwIfAborted();
