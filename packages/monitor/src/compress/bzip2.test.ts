@@ -243,3 +243,31 @@ describe.skipIf(skip !== undefined)('bunzip2 in worker threads, block boundaries
     );
   });
 });
+
+describe.skipIf(skip !== undefined)('bunzip2 in worker threads against the one in this thread', () => {
+  // Three blocks at level 2 and a second stream: block, stream and multi-stream paths.
+  const data = sample(450_000, 31);
+  const compressed = Buffer.concat([compress(data, 2), compress(data.subarray(0, 120_000), 1)]);
+
+  it('emits the same bytes and raises the same error on corrupted and cut streams', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 4, max: compressed.length - 1 }),
+        fc.integer({ min: 0, max: 7 }),
+        fc.option(fc.integer({ min: 0, max: compressed.length }), { freq: 4 }),
+        async (at, bit, cut) => {
+          const broken = Buffer.from(compressed);
+          broken[at] ^= 1 << bit;
+          const input = cut === null ? broken : broken.subarray(0, cut);
+          const here = await run(bunzip2, input, 50_000);
+          const there = await run(inWorkers(), input, 50_000);
+          expect(there.output.equals(here.output)).toBe(true);
+          expect((there.error as DecompressError | undefined)?.code).toBe(
+            (here.error as DecompressError | undefined)?.code,
+          );
+        },
+      ),
+      { numRuns: fuzzRuns },
+    );
+  });
+});
