@@ -9,19 +9,18 @@
 //
 // A piece is decoded by the ordinary decoder, started at the block's magic (decodeBlockAt);
 // it checks the block CRC, and the caller that the block ends exactly where the piece does.
-import { decodeBlockAt, type Bzip2Workspace } from './bzip2.js';
+import {
+  BLOCK_MAGIC_HIGH,
+  BLOCK_MAGIC_LOW,
+  decodeBlockAt,
+  END_MAGIC_HIGH,
+  END_MAGIC_LOW,
+  type Bzip2Workspace,
+} from './bzip2.js';
 import type { DecompressErrorCode } from './errors.js';
-
-export const BLOCK_MAGIC_HIGH = 0x314159;
-export const BLOCK_MAGIC_LOW = 0x265359;
-export const END_MAGIC_HIGH = 0x177245;
-export const END_MAGIC_LOW = 0x385090;
-
-export type MagicKind = 'block' | 'end';
 
 /** The bytes a magic occupies when it starts `shift` bits into a byte, with masks. */
 interface ShiftedMagic {
-  kind: MagicKind;
   shift: number;
   /** The whole bytes after the first (shift > 0) or from the first (shift 0). */
   needle: Buffer;
@@ -32,7 +31,7 @@ interface ShiftedMagic {
   lastMask: number;
 }
 
-function shiftedMagics(kind: MagicKind, high: number, low: number): ShiftedMagic[] {
+function shiftedMagics(high: number, low: number): ShiftedMagic[] {
   const magic = (BigInt(high) << 24n) | BigInt(low);
   return Array.from({ length: 8 }, (_, shift) => {
     // The magic placed in 7 bytes (56 bits), starting `shift` bits in.
@@ -40,7 +39,6 @@ function shiftedMagics(kind: MagicKind, high: number, low: number): ShiftedMagic
     const bytes = Array.from({ length: 7 }, (_, i) => Number((placed >> BigInt(48 - 8 * i)) & 0xffn));
     if (shift === 0) {
       return {
-        kind,
         shift,
         needle: Buffer.from(bytes.slice(0, 6)),
         firstByte: 0,
@@ -50,7 +48,6 @@ function shiftedMagics(kind: MagicKind, high: number, low: number): ShiftedMagic
       };
     }
     return {
-      kind,
       shift,
       needle: Buffer.from(bytes.slice(1, 6)),
       firstByte: bytes[0],
@@ -62,27 +59,22 @@ function shiftedMagics(kind: MagicKind, high: number, low: number): ShiftedMagic
 }
 
 const MAGICS = [
-  ...shiftedMagics('block', BLOCK_MAGIC_HIGH, BLOCK_MAGIC_LOW),
-  ...shiftedMagics('end', END_MAGIC_HIGH, END_MAGIC_LOW),
+  ...shiftedMagics(BLOCK_MAGIC_HIGH, BLOCK_MAGIC_LOW),
+  ...shiftedMagics(END_MAGIC_HIGH, END_MAGIC_LOW),
 ];
 
 /** Bytes a magic can span: 6, or 7 when it starts inside a byte. */
 export const MAGIC_SPAN = 7;
 
-export interface MagicHit {
-  /** Bit offset of the magic's first bit in the searched bytes. */
-  bit: number;
-  kind: MagicKind;
-}
-
 /**
- * Every bit offset in `data` where a magic starts, for starts in bytes [from, to), in
- * ascending order; a start counts only if its whole span lies inside `data`. Native
- * Buffer.indexOf does the searching, one pass per magic and bit offset.
+ * Every bit offset in `data` where a block or end-of-stream magic starts, for starts in
+ * bytes [from, to), in ascending order; a start counts only if its whole span lies inside
+ * `data`. Which magic it is, the decoder reads there. Native Buffer.indexOf does the
+ * searching, one pass per magic and bit offset.
  */
-export function findMagics(data: Uint8Array, from: number, to: number): MagicHit[] {
+export function findMagics(data: Uint8Array, from: number, to: number): number[] {
   const buffer = Buffer.from(data.buffer, data.byteOffset, data.length);
-  const hits: MagicHit[] = [];
+  const hits: number[] = [];
   for (const magic of MAGICS) {
     // The needle starts at the magic's first byte (shift 0) or the one after.
     const lead = magic.shift === 0 ? 0 : 1;
@@ -91,18 +83,18 @@ export function findMagics(data: Uint8Array, from: number, to: number): MagicHit
       const start = at - lead;
       if (start >= to) break;
       if (magic.shift === 0) {
-        hits.push({ bit: start * 8, kind: magic.kind });
+        hits.push(start * 8);
       } else if (
         start + 6 < data.length &&
         (data[start] & magic.firstMask) === magic.firstByte &&
         (data[start + 6] & magic.lastMask) === magic.lastByte
       ) {
-        hits.push({ bit: start * 8 + magic.shift, kind: magic.kind });
+        hits.push(start * 8 + magic.shift);
       }
       at = buffer.indexOf(magic.needle, at + 1);
     }
   }
-  return hits.sort((a, b) => a.bit - b.bit);
+  return hits.sort((a, b) => a - b);
 }
 
 /** Reads `n` <= 32 bits at bit offset `bit` of `data`, MSB first; missing bits read as 0. */

@@ -7,17 +7,18 @@
 // again, with everything after it; a real error is reported once joining cannot help.
 // Memory stays bounded: the input kept reaches back only to the oldest block not yet
 // emitted, and pieces in flight are limited.
+import { findMagics, MAGIC_SPAN, readBits, type PieceFailure, type PieceResult } from './bzip2-blocks.js';
 import {
   BLOCK_MAGIC_HIGH,
   BLOCK_MAGIC_LOW,
   END_MAGIC_HIGH,
   END_MAGIC_LOW,
-  findMagics,
-  MAGIC_SPAN,
-  readBits,
-  type PieceFailure,
-  type PieceResult,
-} from './bzip2-blocks.js';
+  HEADER_CUT,
+  hex,
+  streamHeaderLevel,
+  Truncated,
+  truncatedError,
+} from './bzip2.js';
 import type { Bzip2Pool } from './bzip2-pool.js';
 import { DecompressError, type DecompressErrorCode } from './errors.js';
 
@@ -72,9 +73,14 @@ class InputWindow {
     this.base += drop;
   }
 
+  /** Bytes [from, to) (offsets in the whole input, clipped to what was read), not copied. */
+  view(from: number, to: number): Uint8Array {
+    return this.data.subarray(from - this.base, Math.min(to, this.end) - this.base);
+  }
+
   /** A copy of bytes [from, to) (offsets in the whole input, clipped to what was read). */
   copy(from: number, to: number): Uint8Array {
-    return this.data.slice(from - this.base, Math.min(to, this.end) - this.base);
+    return this.view(from, to).slice();
   }
 
   /** `n` <= 32 bits at bit `bit` of the whole input. */
@@ -104,8 +110,6 @@ function maxBlockBytes(level: number): number {
 
 /** Bytes past a piece's end that decoding may read ahead (its bit reader takes 4 at most). */
 const LOOKAHEAD_BYTES = 8;
-
-class Truncated extends Error {}
 
 export interface ParallelBunzip2Options {
   /**
@@ -240,14 +244,7 @@ class ParallelDecoder {
         this.#plan(head.startBit, head.level, head.endBit);
       }
     } catch (error) {
-      if (error instanceof Truncated) {
-        throw new DecompressError(
-          'BZIP2_ERR_TRUNCATED',
-          `bzip2 input ends inside a block or before the end-of-stream marker (${this.#input.end} bytes read)`,
-          this.#input.end,
-          this.#outputBytes,
-        );
-      }
+      if (error instanceof Truncated) throw truncatedError(this.#input.end, this.#outputBytes);
       throw error;
     }
   }
@@ -259,23 +256,10 @@ class ParallelDecoder {
   async #streamHeader(at: number, first: boolean): Promise<number | undefined> {
     const input = this.#input;
     await input.fillTo(at + 4);
-    const available = input.end - at;
-    if (!first && available === 0) return undefined;
-    const present = Math.min(Math.max(available, 0), 3);
-    let signature = 0;
-    for (let i = 0; i < 3; i++)
-      signature = (signature << 8) | (i < present ? input.data[at - input.base + i] : 0);
-    if (available < 4 && signature >>> (8 * (3 - present)) === 0x425a68 >>> (8 * (3 - present)))
-      throw new Truncated();
-    if (signature !== 0x425a68) {
-      const what = first
-        ? 'not a bzip2 stream (no "BZh" signature)'
-        : 'data after the end of the bzip2 stream';
-      throw this.#error('BZIP2_ERR_FORMAT', what, at);
-    }
-    const level = input.data[at - input.base + 3] - 0x30;
-    if (level < 1 || level > 9)
-      throw this.#error('BZIP2_ERR_FORMAT', `block size digit ${level} is not 1 to 9`, at + 3);
+    if (!first && input.end === at) return undefined;
+    const level = streamHeaderLevel(input.view(at, at + 4), first);
+    if (level === HEADER_CUT) throw new Truncated();
+    if (typeof level === 'string') throw this.#error('BZIP2_ERR_FORMAT', level, at);
     return level;
   }
 
@@ -308,15 +292,8 @@ class ParallelDecoder {
       const next = Math.ceil((at + 80) / 8);
       await input.fillTo(next + 4);
       if (input.end < next + 4) return;
-      const header = input.data.subarray(next - input.base, next - input.base + 4);
-      if (
-        header[0] === 0x42 &&
-        header[1] === 0x5a &&
-        header[2] === 0x68 &&
-        header[3] >= 0x31 &&
-        header[3] <= 0x39
-      )
-        this.#plan((next + 4) * 8, header[3] - 0x30, -1);
+      const level = streamHeaderLevel(input.view(next, next + 4), false);
+      if (typeof level === 'number' && level !== HEADER_CUT) this.#plan((next + 4) * 8, level, -1);
       return;
     }
     if (high !== BLOCK_MAGIC_HIGH || low !== BLOCK_MAGIC_LOW) {
@@ -383,7 +360,7 @@ class ParallelDecoder {
           this.#searchedTo - input.base,
           to - input.base,
         );
-        for (const hit of found) this.#candidates.push(input.base * 8 + hit.bit);
+        for (const bit of found) this.#candidates.push(input.base * 8 + bit);
         this.#searchedTo = to;
         continue;
       }
@@ -399,8 +376,4 @@ class ParallelDecoder {
   #error(code: DecompressErrorCode, message: string, offset: number): DecompressError {
     return new DecompressError(code, message, offset, this.#outputBytes);
   }
-}
-
-function hex(value: number): string {
-  return `0x${value.toString(16).padStart(8, '0')}`;
 }

@@ -169,6 +169,51 @@ class HuffmanTable {
   }
 }
 
+/** The block magic 0x314159265359 and the end-of-stream magic 0x177245385090, in halves. */
+export const BLOCK_MAGIC_HIGH = 0x314159;
+export const BLOCK_MAGIC_LOW = 0x265359;
+export const END_MAGIC_HIGH = 0x177245;
+export const END_MAGIC_LOW = 0x385090;
+
+/** What streamHeaderLevel returns when the input ends inside a stream header. */
+export const HEADER_CUT = 0;
+
+/**
+ * Checks the stream header "BZh" + block size digit at the start of `head` (the bytes
+ * there, the header's 4 or fewer if the input ends): returns the level 1 to 9, HEADER_CUT
+ * when the input ends inside a header (an empty input included), or the BZIP2_ERR_FORMAT
+ * message (`first`: for the input's first stream, else for data after a stream).
+ */
+export function streamHeaderLevel(head: Uint8Array, first: boolean): number | string {
+  const available = Math.min(head.length, 4);
+  const present = Math.min(available, 3);
+  let signature = 0;
+  for (let i = 0; i < 3; i++) signature = (signature << 8) | (i < present ? head[i] : 0);
+  // A cut signature (or an empty input) is a truncation; anything else is not bzip2.
+  if (available < 4 && signature >>> (8 * (3 - present)) === 0x425a68 >>> (8 * (3 - present)))
+    return HEADER_CUT;
+  if (signature !== 0x425a68) {
+    return first ? 'not a bzip2 stream (no "BZh" signature)' : 'data after the end of the bzip2 stream';
+  }
+  const level = head[3] - 0x30;
+  return level >= 1 && level <= 9 ? level : `block size digit ${level} is not 1 to 9`;
+}
+
+/** The error for an input that ends inside a block or before an end-of-stream marker. */
+export function truncatedError(bytesRead: number, outputBytes: number): DecompressError {
+  return new DecompressError(
+    'BZIP2_ERR_TRUNCATED',
+    `bzip2 input ends inside a block or before the end-of-stream marker (${bytesRead} bytes read)`,
+    bytesRead,
+    outputBytes,
+  );
+}
+
+/** A CRC as eight hexadecimal digits, for messages. */
+export function hex(value: number): string {
+  return `0x${value.toString(16).padStart(8, '0')}`;
+}
+
 /** Why decodeSymbolRun returned. */
 const SYMBOLS_DONE = 0;
 const SYMBOLS_NEED_INPUT = 1;
@@ -330,7 +375,8 @@ function decodeSymbolRun(s: SymbolState, buf: Uint8Array, ended: boolean): numbe
   return status;
 }
 
-class Truncated extends Error {}
+/** Thrown inside the decoders when the input ends early; they report it as truncatedError. */
+export class Truncated extends Error {}
 
 /**
  * The large arrays of a decoder (about 10 MB for 900 kB blocks). A caller that decodes one
@@ -414,23 +460,10 @@ class Bzip2Decoder {
       let first = true;
       for (;;) {
         await this.#need(4);
-        const available = this.#buf.length - this.#pos;
-        if (!first && available === 0) return;
-        const signature = this.#peekBytes(3);
-        if (available < 4) {
-          // A cut signature (or an empty file) is a truncation; anything else is not bzip2.
-          const present = Math.min(available, 3);
-          if (signature >>> (8 * (3 - present)) === 0x425a68 >>> (8 * (3 - present))) throw new Truncated();
-        }
-        if (signature !== 0x425a68) {
-          const what = first
-            ? 'not a bzip2 stream (no "BZh" signature)'
-            : 'data after the end of the bzip2 stream';
-          throw this.#error('BZIP2_ERR_FORMAT', what);
-        }
-        const level = this.#buf[this.#pos + 3] - 0x30;
-        if (level < 1 || level > 9)
-          throw this.#error('BZIP2_ERR_FORMAT', `block size digit ${level} is not 1 to 9`);
+        if (!first && this.#pos === this.#buf.length) return;
+        const level = streamHeaderLevel(this.#buf.subarray(this.#pos, this.#pos + 4), first);
+        if (level === HEADER_CUT) throw new Truncated();
+        if (typeof level === 'string') throw this.#error('BZIP2_ERR_FORMAT', level);
         this.#pos += 4;
         first = false;
         this.#blockSizeMax = level * 100000;
@@ -443,7 +476,7 @@ class Bzip2Decoder {
           const magicLow = this.#bits(24);
           const crc = ((this.#bits(16) << 16) | this.#bits(16)) >>> 0;
           this.#checkOverrun();
-          if (magicHigh === 0x177245 && magicLow === 0x385090) {
+          if (magicHigh === END_MAGIC_HIGH && magicLow === END_MAGIC_LOW) {
             if (crc !== combined) {
               throw this.#error(
                 'BZIP2_ERR_CRC',
@@ -453,7 +486,7 @@ class Bzip2Decoder {
             this.#alignToByte();
             break;
           }
-          if (magicHigh !== 0x314159 || magicLow !== 0x265359)
+          if (magicHigh !== BLOCK_MAGIC_HIGH || magicLow !== BLOCK_MAGIC_LOW)
             throw this.#error('BZIP2_ERR_DATA', 'bad block magic');
           const length = await this.#decodeBlock();
           const actual = bzip2Crc(this.#ws.out, length);
@@ -469,12 +502,7 @@ class Bzip2Decoder {
       }
     } catch (error) {
       if (error instanceof Truncated) {
-        throw new DecompressError(
-          'BZIP2_ERR_TRUNCATED',
-          `bzip2 input ends inside a block or before the end-of-stream marker (${this.#base + this.#buf.length} bytes read)`,
-          this.#base + this.#buf.length,
-          this.#outputBytes,
-        );
+        throw truncatedError(this.#base + this.#buf.length, this.#outputBytes);
       }
       throw error;
     }
@@ -493,7 +521,7 @@ class Bzip2Decoder {
       const magicLow = this.#bits(24);
       const crc = ((this.#bits(16) << 16) | this.#bits(16)) >>> 0;
       this.#checkOverrun();
-      if (magicHigh !== 0x314159 || magicLow !== 0x265359)
+      if (magicHigh !== BLOCK_MAGIC_HIGH || magicLow !== BLOCK_MAGIC_LOW)
         throw this.#error('BZIP2_ERR_DATA', 'bad block magic');
       const length = await this.#decodeBlock();
       const actual = bzip2Crc(this.#ws.out, length);
@@ -553,13 +581,6 @@ class Bzip2Decoder {
     this.#base += this.#pos;
     this.#buf = joined;
     this.#pos = 0;
-  }
-
-  #peekBytes(n: number): number {
-    let v = 0;
-    for (let i = 0; i < n; i++)
-      v = (v << 8) | (this.#pos + i < this.#buf.length ? this.#buf[this.#pos + i] : 0);
-    return v;
   }
 
   /** Reads n <= 24 bits, MSB first. Past the end of an ended input it reads zeros. */
@@ -739,8 +760,4 @@ class Bzip2Decoder {
     this.#ws.out = bigger;
     return bigger;
   }
-}
-
-function hex(value: number): string {
-  return `0x${value.toString(16).padStart(8, '0')}`;
 }

@@ -4,7 +4,7 @@
 // whatever the file size.
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { bunzip2 } from './bzip2.js';
+import { bunzip2, HEADER_CUT, streamHeaderLevel } from './bzip2.js';
 import { bunzip2Parallel } from './bzip2-parallel.js';
 import { sharedBzip2Pool } from './bzip2-pool.js';
 import { DecompressError } from './errors.js';
@@ -19,17 +19,8 @@ export type Compression = 'gzip' | 'bzip2' | 'none';
 /** The compression a file starts with: gzip 1f 8b, bzip2 "BZh" + digit, else none. */
 export function sniffCompression(head: Uint8Array): Compression {
   if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
-  if (
-    head.length >= 4 &&
-    head[0] === 0x42 &&
-    head[1] === 0x5a &&
-    head[2] === 0x68 &&
-    head[3] >= 0x31 &&
-    head[3] <= 0x39
-  ) {
-    return 'bzip2';
-  }
-  return 'none';
+  const level = streamHeaderLevel(head, true);
+  return typeof level === 'number' && level !== HEADER_CUT ? 'bzip2' : 'none';
 }
 
 export interface Decompressed {
