@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BUNDLED_ROUTES, BUNDLED_VRPS, HELP, loadConfig, OPTIONS, type MonitorConfig } from './config.js';
 import { ConfigError } from './errors.js';
+import { DEFAULT_HTTP_LIMITS } from './http/limits.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rovkit-config-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -123,5 +124,52 @@ describe('monitor configuration', () => {
   it('documents every option in the help', () => {
     for (const name of Object.keys(OPTIONS)) expect(HELP).toContain(`--${name}`);
     expect(loadConfig(['-h'])).toBe('help');
+  });
+});
+
+describe('HTTP limit flags', () => {
+  it('default to the documented limits and take each flag', () => {
+    expect(config([]).httpLimits).toEqual(DEFAULT_HTTP_LIMITS);
+    const c = config([
+      '--http-max-connections',
+      '64',
+      '--http-idle-timeout',
+      '2.5',
+      '--http-header-timeout',
+      '4',
+      '--http-request-timeout',
+      '20',
+      '--http-max-body',
+      '500000',
+      '--http-max-batch-routes',
+      '5000',
+      '--http-max-answer',
+      '1000000',
+      '--http-max-batches',
+      '4',
+    ]);
+    expect(c.httpLimits).toEqual({
+      ...DEFAULT_HTTP_LIMITS,
+      maxConnections: 64,
+      idleTimeoutMs: 2500,
+      headersTimeoutMs: 4000,
+      requestTimeoutMs: 20_000,
+      maxBodyBytes: 500_000,
+      maxBatchRoutes: 5000,
+      maxAnswerBytes: 1_000_000,
+      maxConcurrentBatches: 4,
+    });
+  });
+
+  it('refuses a header timeout longer than the request timeout, and a zero limit', () => {
+    expect(failure(['--http-header-timeout', '40']).message).toContain(
+      '--http-header-timeout (40 s) must not be longer than --http-request-timeout (30 s)',
+    );
+    expect(failure(['--http-request-timeout', '5']).message).toContain(
+      '--http-request-timeout (5 s) must not be shorter than --http-header-timeout (10 s)',
+    );
+    expect(failure(['--http-max-connections', '0']).message).toContain(
+      '--http-max-connections must be at least 1, not 0',
+    );
   });
 });

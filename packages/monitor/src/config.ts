@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import { ConfigError } from './errors.js';
 import { DEFAULT_PORT } from './http/server.js';
+import { DEFAULT_HTTP_LIMITS, type HttpLimits } from './http/limits.js';
 import type { LogLevel } from './log.js';
 import { PolicyStage, policyStageNames } from './feeds/bmp/index.js';
 import { ROUTE_SELECTIONS, type RouteSelection } from './routes/route-classifier.js';
@@ -37,6 +38,8 @@ export interface MonitorConfig {
   bmpPeerMetrics: boolean;
   bind: string;
   port: number;
+  /** Limits of the HTTP listener (--http-*). */
+  httpLimits: HttpLimits;
   /** ms */
   reloadInterval: number;
   webhook: URL | undefined;
@@ -166,6 +169,62 @@ export const OPTIONS = {
     min: 0,
     max: 65535,
     help: `HTTP port (default ${DEFAULT_PORT}; 0 picks a free one)`,
+  },
+  'http-max-connections': {
+    kind: 'number',
+    arg: 'N',
+    integer: true,
+    min: 1,
+    help: `HTTP connections open at once; one more is closed at once (default ${DEFAULT_HTTP_LIMITS.maxConnections})`,
+  },
+  'http-idle-timeout': {
+    kind: 'number',
+    arg: 'SECONDS',
+    seconds: true,
+    min: 0.1,
+    help: `close an HTTP connection that sends or takes no byte for this long (default ${DEFAULT_HTTP_LIMITS.idleTimeoutMs / 1000})`,
+  },
+  'http-header-timeout': {
+    kind: 'number',
+    arg: 'SECONDS',
+    seconds: true,
+    min: 0.1,
+    help: `an HTTP request's headers must be in within this time, or 408 and close (default ${DEFAULT_HTTP_LIMITS.headersTimeoutMs / 1000})`,
+  },
+  'http-request-timeout': {
+    kind: 'number',
+    arg: 'SECONDS',
+    seconds: true,
+    min: 0.1,
+    help: `a whole HTTP request, body included, must be in within this time (default ${DEFAULT_HTTP_LIMITS.requestTimeoutMs / 1000})`,
+  },
+  'http-max-body': {
+    kind: 'number',
+    arg: 'BYTES',
+    integer: true,
+    min: 1,
+    help: `largest HTTP request body (a batch validity request); more is answered 413 (default ${DEFAULT_HTTP_LIMITS.maxBodyBytes}, as Routinator)`,
+  },
+  'http-max-batch-routes': {
+    kind: 'number',
+    arg: 'N',
+    integer: true,
+    min: 1,
+    help: `most routes in one batch validity request; more is answered 413 (default ${DEFAULT_HTTP_LIMITS.maxBatchRoutes})`,
+  },
+  'http-max-answer': {
+    kind: 'number',
+    arg: 'BYTES',
+    integer: true,
+    min: 1,
+    help: `largest batch validity answer; a request whose answer would be larger is refused with 413 (default ${DEFAULT_HTTP_LIMITS.maxAnswerBytes})`,
+  },
+  'http-max-batches': {
+    kind: 'number',
+    arg: 'N',
+    integer: true,
+    min: 1,
+    help: `batch validity requests answered at once; more get 503 and Retry-After (default ${DEFAULT_HTTP_LIMITS.maxConcurrentBatches})`,
   },
   'reload-interval': {
     kind: 'number',
@@ -502,6 +561,25 @@ function checkConfig(raw: Raw, origins: Map<OptionName, Origin>): MonitorConfig 
       );
     if (!bmpRibs.includes(stage as PolicyStage)) bmpRibs.push(stage as PolicyStage);
   }
+  const d = DEFAULT_HTTP_LIMITS;
+  const httpLimits: HttpLimits = {
+    ...d,
+    maxConnections: num('http-max-connections', d.maxConnections),
+    idleTimeoutMs: num('http-idle-timeout', d.idleTimeoutMs / 1000),
+    headersTimeoutMs: num('http-header-timeout', d.headersTimeoutMs / 1000),
+    requestTimeoutMs: num('http-request-timeout', d.requestTimeoutMs / 1000),
+    maxBodyBytes: num('http-max-body', d.maxBodyBytes),
+    maxBatchRoutes: num('http-max-batch-routes', d.maxBatchRoutes),
+    maxAnswerBytes: num('http-max-answer', d.maxAnswerBytes),
+    maxConcurrentBatches: num('http-max-batches', d.maxConcurrentBatches),
+  };
+  if (httpLimits.headersTimeoutMs > httpLimits.requestTimeoutMs) {
+    const h = httpLimits.headersTimeoutMs / 1000;
+    const r = httpLimits.requestTimeoutMs / 1000;
+    if (raw['http-header-timeout'] !== undefined)
+      fail('http-header-timeout', `(${h} s) must not be longer than --http-request-timeout (${r} s)`);
+    fail('http-request-timeout', `(${r} s) must not be shorter than --http-header-timeout (${h} s)`);
+  }
   return {
     vrps: bundledVrps ? [BUNDLED_VRPS] : vrps,
     rtr,
@@ -524,6 +602,7 @@ function checkConfig(raw: Raw, origins: Map<OptionName, Origin>): MonitorConfig 
     bmpPeerMetrics: bool('bmp-peer-metrics'),
     bind: str('bind') ?? '0.0.0.0',
     port: num('port', DEFAULT_PORT),
+    httpLimits,
     reloadInterval: num('reload-interval', 2),
     webhook,
     alertSuppress: num('alert-suppress', 3600),

@@ -175,14 +175,17 @@ export class Monitor {
           }),
       },
     );
-    this.http = new HttpServer({
-      engine: this.engine,
-      registry: this.registry,
-      log: this.log,
-      statusPage: () => this.statusPage(),
-      fallback: () => ({ result: this.#fallback, computedAt: this.#analysedAt }),
-      ...(bmp === undefined ? {} : { bmpAnalysis: () => this.#bmpAnalysis }),
-    });
+    this.http = new HttpServer(
+      {
+        engine: this.engine,
+        registry: this.registry,
+        log: this.log,
+        statusPage: () => this.statusPage(),
+        fallback: () => ({ result: this.#fallback, computedAt: this.#analysedAt }),
+        ...(bmp === undefined ? {} : { bmpAnalysis: () => this.#bmpAnalysis }),
+      },
+      config.httpLimits,
+    );
   }
 
   /**

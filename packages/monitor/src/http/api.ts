@@ -3,6 +3,7 @@
 // state, reason, explanation and last change.
 import { RovError, toValidityJson, type Explanation, type ValidityJson } from '@rovkit/core';
 import { STATE_OF_CODE, STATES, type Engine, type StateName } from '../engine/engine.js';
+import { BATCH_SLICE_MS } from './limits.js';
 import { FALLBACKS, type FallbackName, type FallbackResult } from '../engine/fallback.js';
 import type { BmpAnalysis, InvalidSeen, RovEvidence } from '../sources/bmp-analysis.js';
 
@@ -17,9 +18,6 @@ export class ApiError extends Error {
     this.status = status;
   }
 }
-
-/** Most routes a batch validity request may ask about. */
-export const MAX_BATCH_ROUTES = 100_000;
 
 function originOf(text: unknown): number | 'none' {
   if (typeof text === 'number' && Number.isInteger(text) && text >= 0 && text <= 0xffffffff) return text;
@@ -56,36 +54,83 @@ export function validityOne(
 ): { validated_route: ValidityJson; generatedTime: string } {
   const slash = path.indexOf('/');
   if (slash < 0) throw new ApiError(400, 'expected /api/v1/validity/AS<asn>/<prefix>');
-  const asn = decodeURIComponent(path.slice(0, slash));
-  const prefix = decodeURIComponent(path.slice(slash + 1));
+  const asn = decodePart(path.slice(0, slash));
+  const prefix = decodePart(path.slice(slash + 1));
   return {
     validated_route: toValidityJson(explainOrThrow(engine, prefix, asn)),
     generatedTime: generatedTime(engine),
   };
 }
 
-/** POST /api/v1/validity with {"routes": [{"asn": ..., "prefix": ...}, ...]}. */
-export function validityBatch(
-  engine: Engine,
-  body: unknown,
-): { validated_routes: ValidityJson[]; generatedTime: string } {
+function decodePart(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch (error) {
+    const shown = text.length > 100 ? `${text.slice(0, 100)}...` : text;
+    throw new ApiError(400, `bad percent-escape in ${JSON.stringify(shown)}`, { cause: error });
+  }
+}
+
+export interface BatchLimits {
+  /** Most routes in one request (413 beyond). */
+  readonly maxRoutes: number;
+  /** Largest answer in bytes: the request is refused (413) as soon as the answer would exceed it. */
+  readonly maxAnswerBytes: number;
+  /** True once the client is gone: the work stops. */
+  readonly abandoned?: () => boolean;
+  /** A turn of the event loop between slices (setImmediate). */
+  readonly yieldNow?: () => Promise<void>;
+}
+
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * POST /api/v1/validity with {"routes": [{"asn": ..., "prefix": ...}, ...]}: the answer as
+ * JSON text, Routinator's shape, one route per line. Worked in slices of about
+ * BATCH_SLICE_MS with a turn of the event loop between them, so /metrics keeps answering;
+ * the answer is complete or refused, never cut: past `maxAnswerBytes` a 413 says so.
+ */
+export async function validityBatch(engine: Engine, body: unknown, limits: BatchLimits): Promise<string> {
   const routes = (body as { routes?: unknown } | null)?.routes;
   if (!Array.isArray(routes))
     throw new ApiError(400, 'expected {"routes": [{"asn": ..., "prefix": ...}, ...]}');
-  if (routes.length > MAX_BATCH_ROUTES)
-    throw new ApiError(413, `${routes.length} routes in one request; at most ${MAX_BATCH_ROUTES}`);
-  const validated = routes.map((r: unknown, i) => {
+  if (routes.length > limits.maxRoutes)
+    throw new ApiError(
+      413,
+      `${routes.length} routes in one request; at most ${limits.maxRoutes} (--http-max-batch-routes)`,
+    );
+  const yieldNow = limits.yieldNow ?? nextTurn;
+  const items: string[] = [];
+  let bytes = 0;
+  let sliceStart = performance.now();
+  for (let i = 0; i < routes.length; i++) {
+    const r: unknown = routes[i];
     if (typeof r !== 'object' || r === null)
       throw new ApiError(400, `routes[${i}]: expected {"asn", "prefix"}`);
     const { asn, prefix } = r as { asn?: unknown; prefix?: unknown };
+    let item: string;
     try {
-      return toValidityJson(explainOrThrow(engine, prefix, asn));
+      item = JSON.stringify(toValidityJson(explainOrThrow(engine, prefix, asn)));
     } catch (error) {
-      if (error instanceof ApiError) throw new ApiError(error.status, `routes[${i}]: ${error.message}`);
+      if (error instanceof ApiError)
+        throw new ApiError(error.status, `routes[${i}]: ${error.message}`, { cause: error });
       throw error;
     }
-  });
-  return { validated_routes: validated, generatedTime: generatedTime(engine) };
+    // The text is ASCII (prefixes, AS numbers, fixed words): length is bytes.
+    bytes += item.length + 2;
+    if (bytes > limits.maxAnswerBytes)
+      throw new ApiError(
+        413,
+        `the answer would exceed ${limits.maxAnswerBytes} bytes (at routes[${i}] of ${routes.length}, under many covering VRPs); ask for fewer routes per request (--http-max-answer)`,
+      );
+    items.push(item);
+    if (performance.now() - sliceStart >= BATCH_SLICE_MS) {
+      await yieldNow();
+      if (limits.abandoned?.() === true) throw new ApiError(400, 'the client closed the connection');
+      sliceStart = performance.now();
+    }
+  }
+  return `{"validated_routes": [\n${items.join(',\n')}\n], "generatedTime": ${JSON.stringify(generatedTime(engine))}}\n`;
 }
 
 export interface RouteJson {

@@ -1,5 +1,7 @@
 // One HTTP port for everything: /metrics, /healthz, /readyz, the JSON API and the status
-// page. node:http only; request bodies are bounded before they are read whole.
+// page. node:http only. Every limit (connections, timeouts, header, body, batch work and
+// answer size) comes from limits.ts; a request is refused with a status and a message, and
+// a body not read is drained for a while so that the client reads the answer.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
@@ -9,11 +11,23 @@ import { ApiError, invalidFallback, listRoutes, rovEnforcement, validityBatch, v
 import type { FallbackResult } from '../engine/fallback.js';
 import type { BmpAnalysis } from '../sources/bmp-analysis.js';
 import type { Engine } from '../engine/engine.js';
+import { DEFAULT_HTTP_LIMITS, LINGER_BYTES, LINGER_MS, TIMEOUT_CHECK_MS, type HttpLimits } from './limits.js';
 
 /** Default port of `rovkit monitor` (beside 9323, Docker's metrics port). */
 export const DEFAULT_PORT = 9324;
-/** Largest POST body read (a batch of about 20,000 routes). */
-export const MAX_BODY_BYTES = 4 << 20;
+
+/** The paths served, exactly as a request must name them (no decoding, no dot segments). */
+const PATHS = [
+  '/metrics',
+  '/healthz',
+  '/readyz',
+  '/',
+  '/api/v1/routes',
+  '/api/v1/validity',
+  '/api/v1/invalid-fallback',
+  '/api/v1/rov-enforcement',
+];
+const VALIDITY_ONE = '/api/v1/validity/';
 
 export interface HttpHandlerDeps {
   readonly engine: Engine;
@@ -29,23 +43,51 @@ export interface HttpHandlerDeps {
 
 export class HttpServer {
   readonly server: Server;
+  readonly limits: HttpLimits;
   readonly #deps: HttpHandlerDeps;
+  /** Batch validity requests being worked on. */
+  #batches = 0;
 
-  constructor(deps: HttpHandlerDeps) {
+  constructor(deps: HttpHandlerDeps, limits: Partial<HttpLimits> = {}) {
     this.#deps = deps;
-    this.server = createServer((req, res) => {
+    const l = { ...DEFAULT_HTTP_LIMITS, ...limits };
+    this.limits = l;
+    const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
       this.#handle(req, res).catch((error: unknown) => {
-        if (error instanceof ApiError && !res.headersSent) {
-          send(res, error.status, 'application/json', `${JSON.stringify({ error: error.message })}\n`);
+        if (error instanceof ApiError) {
+          if (!res.headersSent) sendError(res, error);
           return;
         }
         deps.log.log('error', 'http_error', { path: req.url ?? '', error: error as Error });
         if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', 'internal error\n');
         else res.destroy();
       });
-    });
+    };
+    this.server = createServer(
+      {
+        headersTimeout: l.headersTimeoutMs,
+        requestTimeout: l.requestTimeoutMs,
+        // Node checks the two above every 30 s by default: a slow client would get 30 s more.
+        connectionsCheckingInterval: Math.min(TIMEOUT_CHECK_MS, l.headersTimeoutMs),
+        maxHeaderSize: l.maxHeaderBytes,
+      },
+      onRequest,
+    );
     // Scrapers and browsers keep connections open; do not let them hold up stop().
-    this.server.keepAliveTimeout = 5000;
+    this.server.keepAliveTimeout = l.keepAliveTimeoutMs;
+    this.server.maxConnections = l.maxConnections;
+    // A socket without a byte either way for this long is destroyed (no 'timeout' listener).
+    this.server.setTimeout(l.idleTimeoutMs);
+    // Expect: 100-continue: refuse an oversized body before the client sends it.
+    this.server.on('checkContinue', (req, res) => {
+      if (declaredLength(req) > l.maxBodyBytes) {
+        res.setHeader('connection', 'close');
+        sendError(res, bodyTooLarge(l.maxBodyBytes));
+        return;
+      }
+      res.writeContinue();
+      onRequest(req, res);
+    });
   }
 
   /** Listens; rejects with ListenError naming the address and the reason (e.g. port in use). */
@@ -83,8 +125,7 @@ export class HttpServer {
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const path = url.pathname;
+    const { path, query: q } = requestTarget(req.url ?? '/');
     const { engine, registry } = this.#deps;
     const method = req.method ?? 'GET';
     const get = method === 'GET' || method === 'HEAD';
@@ -98,13 +139,11 @@ export class HttpServer {
       else send(res, 503, 'text/plain; charset=utf-8', 'not ready: waiting for the first full VRP set\n');
     } else if (path === '/' && get) {
       send(res, 200, 'text/html; charset=utf-8', this.#deps.statusPage());
-    } else if (path.startsWith('/api/v1/validity/') && get) {
-      json(res, () => validityOne(engine, path.slice('/api/v1/validity/'.length)));
+    } else if (path.startsWith(VALIDITY_ONE) && get) {
+      json(res, () => validityOne(engine, path.slice(VALIDITY_ONE.length)));
     } else if (path === '/api/v1/validity' && method === 'POST') {
-      const body = await readJson(req);
-      json(res, () => validityBatch(engine, body));
+      await this.#batch(req, res);
     } else if (path === '/api/v1/routes' && get) {
-      const q = url.searchParams;
       const limit = q.get('limit');
       json(res, () =>
         listRoutes(engine, {
@@ -115,7 +154,6 @@ export class HttpServer {
         }),
       );
     } else if (path === '/api/v1/invalid-fallback' && get) {
-      const q = url.searchParams;
       const limit = q.get('limit');
       const f = this.#deps.fallback?.() ?? { result: undefined, computedAt: 0 };
       json(res, () =>
@@ -127,7 +165,6 @@ export class HttpServer {
         }),
       );
     } else if (path === '/api/v1/rov-enforcement' && get && this.#deps.bmpAnalysis !== undefined) {
-      const q = url.searchParams;
       const limit = q.get('limit');
       const analysis = this.#deps.bmpAnalysis();
       json(res, () =>
@@ -144,32 +181,105 @@ export class HttpServer {
         'application/json',
         `${JSON.stringify({ error: 'no BMP listener: start the monitor with --bmp' })}\n`,
       );
-    } else if (
-      [
-        '/metrics',
-        '/healthz',
-        '/readyz',
-        '/',
-        '/api/v1/routes',
-        '/api/v1/validity',
-        '/api/v1/invalid-fallback',
-        '/api/v1/rov-enforcement',
-      ].includes(path) ||
-      path.startsWith('/api/v1/validity/')
-    ) {
+    } else if (PATHS.includes(path) || path.startsWith(VALIDITY_ONE)) {
       res.setHeader('allow', path === '/api/v1/validity' ? 'POST' : 'GET, HEAD');
-      send(res, 405, 'text/plain; charset=utf-8', `method ${method} not allowed on ${path}\n`);
+      send(res, 405, 'text/plain; charset=utf-8', `method ${method} not allowed on ${shorten(path)}\n`);
     } else {
-      send(res, 404, 'text/plain; charset=utf-8', `no such page: ${path}\n`);
+      send(res, 404, 'text/plain; charset=utf-8', `no such page: ${shorten(path)}\n`);
+    }
+  }
+
+  /** POST /api/v1/validity: body bounded, at most maxConcurrentBatches at once, work in slices. */
+  async #batch(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const l = this.limits;
+    const text = (await readBody(req, l.maxBodyBytes)).toString('utf8');
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch (error) {
+      throw new ApiError(400, `request body is not JSON: ${(error as Error).message}`, { cause: error });
+    }
+    // Counted once the body is in: a client trickling its body holds a connection, not a slot.
+    if (this.#batches >= l.maxConcurrentBatches) {
+      res.setHeader('retry-after', '1');
+      throw new ApiError(
+        503,
+        `${l.maxConcurrentBatches} batch validity requests are being answered; retry in a second`,
+      );
+    }
+    this.#batches++;
+    try {
+      const answer = await validityBatch(this.#deps.engine, body, {
+        maxRoutes: l.maxBatchRoutes,
+        maxAnswerBytes: l.maxAnswerBytes,
+        abandoned: () => res.destroyed,
+      });
+      send(res, 200, 'application/json', answer);
+    } finally {
+      this.#batches--;
     }
   }
 }
 
+/** Path and query of a request target, taken as sent; an absolute-form target is reduced to its path. */
+function requestTarget(url: string): { path: string; query: URLSearchParams } {
+  let target = url;
+  const absolute = /^https?:\/\/[^/?#]*/i.exec(target);
+  if (absolute !== null) target = target.slice(absolute[0].length) || '/';
+  if (!target.startsWith('/')) throw new ApiError(400, 'the request target must be a path starting with /');
+  const q = target.indexOf('?');
+  return q < 0
+    ? { path: target, query: new URLSearchParams() }
+    : { path: target.slice(0, q), query: new URLSearchParams(target.slice(q + 1)) };
+}
+
+/** A request path for a message: JSON-quoted (no raw control bytes), at most 100 characters. */
+function shorten(path: string): string {
+  return JSON.stringify(path.length > 100 ? `${path.slice(0, 100)}...` : path);
+}
+
+function bodyTooLarge(max: number): ApiError {
+  return new ApiError(413, `request body over ${max} bytes`);
+}
+
+/** Content-Length, or -1 when there is none or it is not a number. */
+function declaredLength(req: IncomingMessage): number {
+  const v = req.headers['content-length'];
+  return v === undefined || !/^\d+$/.test(v) ? -1 : Number(v);
+}
+
 function send(res: ServerResponse, status: number, type: string, body: string): void {
+  const req = res.req;
+  if (!req.complete && (declaredLength(req) > 0 || req.headers['transfer-encoding'] !== undefined)) {
+    // Answered before the body was read: a client writing its whole body before reading
+    // would see a reset if we closed now. Read and drop a bounded remainder, then close.
+    if (declaredLength(req) > LINGER_BYTES) res.setHeader('connection', 'close');
+    else linger(req);
+  }
   res.statusCode = status;
   res.setHeader('content-type', type);
   res.setHeader('content-length', Buffer.byteLength(body));
-  res.end(res.req.method === 'HEAD' ? undefined : body);
+  res.end(req.method === 'HEAD' ? undefined : body);
+}
+
+function linger(req: IncomingMessage): void {
+  let dropped = 0;
+  const cut = (): void => {
+    req.socket.destroy();
+  };
+  const timer = setTimeout(cut, LINGER_MS);
+  timer.unref();
+  req.on('data', (chunk: Buffer) => {
+    dropped += chunk.length;
+    if (dropped > LINGER_BYTES) cut();
+  });
+  req.once('end', () => clearTimeout(timer));
+  req.socket.once('close', () => clearTimeout(timer));
+  req.resume();
+}
+
+function sendError(res: ServerResponse, error: ApiError): void {
+  send(res, error.status, 'application/json', `${JSON.stringify({ error: error.message })}\n`);
 }
 
 function json(res: ServerResponse, answer: () => unknown): void {
@@ -177,24 +287,43 @@ function json(res: ServerResponse, answer: () => unknown): void {
     send(res, 200, 'application/json', `${JSON.stringify(answer(), null, 2)}\n`);
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
-    send(res, error.status, 'application/json', `${JSON.stringify({ error: error.message })}\n`);
+    sendError(res, error);
   }
 }
 
-async function readJson(req: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) {
-      req.destroy();
-      throw new ApiError(413, `request body over ${MAX_BODY_BYTES} bytes`);
-    }
-    chunks.push(chunk as Buffer);
-  }
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch (error) {
-    throw new ApiError(400, `request body is not JSON: ${(error as Error).message}`, { cause: error });
-  }
+/**
+ * The body, at most `max` bytes: a Content-Length over it is refused before reading, a
+ * body growing past it as soon as it does (413). Read with listeners, not an async
+ * iterator: leaving one early destroys the socket, and the client would see a reset
+ * instead of the 413.
+ */
+function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
+  if (declaredLength(req) > max) return Promise.reject(bodyTooLarge(max));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = (): void => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('close', onClose);
+    };
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > max) {
+        done();
+        reject(bodyTooLarge(max));
+      } else chunks.push(chunk);
+    };
+    const onEnd = (): void => {
+      done();
+      resolve(Buffer.concat(chunks, size));
+    };
+    const onClose = (): void => {
+      done();
+      reject(new ApiError(400, 'the client closed the connection before the end of the body'));
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('close', onClose);
+  });
 }
