@@ -50,9 +50,10 @@ export const BATCH_SLICE_MS = 10;
 export const TIMEOUT_CHECK_MS = 1_000;
 
 /**
- * After a 413 or 503 sent before the body was read, up to this many more body bytes are
- * read and dropped, within LINGER_MS, so that a client that writes its whole body before
- * reading sees the answer and not a reset; past either the connection is closed.
+ * After an answer sent before the body was read (a 413, a 405 to a POST), up to this many
+ * body bytes are still read and dropped, for at most LINGER_MS, so that a client that
+ * writes its whole body before reading sees the answer and not a reset (nginx's
+ * lingering close); past either the connection is closed.
  */
-export const LINGER_BYTES = 8 * 1024 * 1024;
+export const LINGER_BYTES = 64 * 1024 * 1024;
 export const LINGER_MS = 5_000;

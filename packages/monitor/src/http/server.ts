@@ -250,12 +250,10 @@ function declaredLength(req: IncomingMessage): number {
 
 function send(res: ServerResponse, status: number, type: string, body: string): void {
   const req = res.req;
-  if (!req.complete && (declaredLength(req) > 0 || req.headers['transfer-encoding'] !== undefined)) {
-    // Answered before the body was read: a client writing its whole body before reading
-    // would see a reset if we closed now. Read and drop a bounded remainder, then close.
-    if (declaredLength(req) > LINGER_BYTES) res.setHeader('connection', 'close');
-    else linger(req);
-  }
+  // Answered before the body was read: a client writing its whole body before reading
+  // would lose the answer to a reset if we closed now. Read and drop the rest (bounded).
+  if (!req.complete && (declaredLength(req) > 0 || req.headers['transfer-encoding'] !== undefined))
+    linger(req);
   res.statusCode = status;
   res.setHeader('content-type', type);
   res.setHeader('content-length', Buffer.byteLength(body));
