@@ -65,6 +65,7 @@ export { createMetrics, type MetricsOptions, type MetricsSources } from './metri
 export { Alerter, type Alert, type AlertKind, type AlertSink, type AlerterOptions } from './alerts.js';
 export { JsonLogger, type Logger, type LineOutput, type LogLevel } from './log.js';
 export { DEFAULT_PORT, HttpServer, type HttpHandlerDeps } from './http/server.js';
+export { DEFAULT_HTTP_LIMITS, type HttpLimits } from './http/limits.js';
 export {
   invalidFallback,
   rovEnforcement,

@@ -247,6 +247,21 @@ describe('batch validity work is bounded', () => {
     expect(scrapedAt.filter((t) => t < r.firstByteAt).length).toBeGreaterThanOrEqual(3);
   }, 90_000);
 
+  it('answers a long batch to a client that half-closed after its request (nc -N)', async () => {
+    const port = await started(heavy, { maxAnswerBytes: 64 << 20 });
+    const body = routesBody(routes.slice(0, 50));
+    const answer = await new Promise<string>((resolve) => {
+      const s = connect(port, '127.0.0.1');
+      const chunks: Buffer[] = [];
+      s.on('data', (d: Buffer) => chunks.push(d));
+      s.on('error', () => undefined);
+      s.on('close', () => resolve(Buffer.concat(chunks).toString('latin1')));
+      s.end(Buffer.concat([Buffer.from(post('/api/v1/validity', body.length)), body]));
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 200 /);
+    expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)).validated_routes).toHaveLength(50);
+  });
+
   it('works on --http-max-batches at once; one more gets 503 with Retry-After', async () => {
     const port = await started(heavy, { maxConcurrentBatches: 1, maxAnswerBytes: 64 << 20 });
     const body = routesBody(routes.slice(0, 100));

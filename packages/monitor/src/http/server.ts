@@ -76,6 +76,9 @@ export class HttpServer {
     // Scrapers and browsers keep connections open; do not let them hold up stop().
     this.server.keepAliveTimeout = l.keepAliveTimeoutMs;
     this.server.maxConnections = l.maxConnections;
+    // A client that half-closes after its request (`nc -N`, shutdown(SHUT_WR)) still gets
+    // the answer of a batch worked in slices: Node would otherwise drop it at the FIN.
+    (this.server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
     // A socket without a byte either way for this long is destroyed (no 'timeout' listener).
     this.server.setTimeout(l.idleTimeoutMs);
     // Expect: 100-continue: refuse an oversized body before the client sends it.
