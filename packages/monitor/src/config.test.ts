@@ -147,6 +147,8 @@ describe('HTTP limit flags', () => {
       '1000000',
       '--http-max-batches',
       '4',
+      '--http-max-list',
+      '50000',
     ]);
     expect(c.httpLimits).toEqual({
       ...DEFAULT_HTTP_LIMITS,
@@ -158,6 +160,7 @@ describe('HTTP limit flags', () => {
       maxBatchRoutes: 5000,
       maxAnswerBytes: 1_000_000,
       maxConcurrentBatches: 4,
+      maxListLimit: 50_000,
     });
   });
 

@@ -226,6 +226,13 @@ export const OPTIONS = {
     min: 1,
     help: `batch validity requests answered at once; more get 503 and Retry-After (default ${DEFAULT_HTTP_LIMITS.maxConcurrentBatches})`,
   },
+  'http-max-list': {
+    kind: 'number',
+    arg: 'N',
+    integer: true,
+    min: 1,
+    help: `largest limit= of /api/v1/routes, /api/v1/invalid-fallback and /api/v1/rov-enforcement (default ${DEFAULT_HTTP_LIMITS.maxListLimit})`,
+  },
   'reload-interval': {
     kind: 'number',
     arg: 'SECONDS',
@@ -572,6 +579,7 @@ function checkConfig(raw: Raw, origins: Map<OptionName, Origin>): MonitorConfig 
     maxBatchRoutes: num('http-max-batch-routes', d.maxBatchRoutes),
     maxAnswerBytes: num('http-max-answer', d.maxAnswerBytes),
     maxConcurrentBatches: num('http-max-batches', d.maxConcurrentBatches),
+    maxListLimit: num('http-max-list', d.maxListLimit),
   };
   if (httpLimits.headersTimeoutMs > httpLimits.requestTimeoutMs) {
     const h = httpLimits.headersTimeoutMs / 1000;

@@ -186,6 +186,20 @@ describe('HTTP request limits', () => {
     },
   );
 
+  it.each(['/api/v1/routes', '/api/v1/invalid-fallback'])(
+    'GET %s?limit= one past --http-max-list is 400',
+    async (path) => {
+      const port = await started(small, { maxListLimit: 20 });
+      const ok = await raw(port, `GET ${path}?limit=20 HTTP/1.1\r\nHost: x\r\n\r\n`);
+      expect(ok.status).toBe(200);
+      const r = await raw(port, `GET ${path}?limit=21 HTTP/1.1\r\nHost: x\r\n\r\n`);
+      expect(r.status).toBe(400);
+      expect(JSON.parse(r.body).error).toBe('limit 21 is over 20 (--http-max-list)');
+      const d = await raw(defaults, `GET ${path}?limit=10001 HTTP/1.1\r\nHost: x\r\n\r\n`);
+      expect(d.status).toBe(400);
+    },
+  );
+
   it('takes an absolute-form target by its path (RFC 9112 3.2.2)', async () => {
     const r = await raw(defaults, 'GET http://localhost/healthz HTTP/1.1\r\nHost: localhost\r\n\r\n');
     expect(r.status).toBe(200);

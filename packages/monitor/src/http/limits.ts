@@ -24,6 +24,8 @@ export interface HttpLimits {
   readonly maxAnswerBytes: number;
   /** Batch validity requests worked on at once; more are answered 503 (--http-max-batches). */
   readonly maxConcurrentBatches: number;
+  /** Largest `limit=` of the route lists (routes, invalid-fallback, rov-enforcement); more is 400 (--http-max-list). */
+  readonly maxListLimit: number;
 }
 
 export const DEFAULT_HTTP_LIMITS: HttpLimits = {
@@ -41,6 +43,9 @@ export const DEFAULT_HTTP_LIMITS: HttpLimits = {
   maxBatchRoutes: 10_000,
   maxAnswerBytes: 16 * 1024 * 1024,
   maxConcurrentBatches: 2,
+  // Each listed route carries its explanation: 1.27 M of them would be hundreds of MB
+  // built in one go.
+  maxListLimit: 10_000,
 };
 
 /** Batch work runs in slices of about this many ms, with a turn of the event loop between. */

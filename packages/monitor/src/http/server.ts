@@ -147,34 +147,34 @@ export class HttpServer {
     } else if (path === '/api/v1/validity' && method === 'POST') {
       await this.#batch(req, res);
     } else if (path === '/api/v1/routes' && get) {
-      const limit = q.get('limit');
+      const limit = this.#listLimit(q);
       json(res, () =>
         listRoutes(engine, {
           state: q.get('state') ?? undefined,
           group: q.get('group') ?? undefined,
           afi: q.get('afi') ?? undefined,
-          limit: limit === null ? undefined : Number(limit),
+          limit,
         }),
       );
     } else if (path === '/api/v1/invalid-fallback' && get) {
-      const limit = q.get('limit');
+      const limit = this.#listLimit(q);
       const f = this.#deps.fallback?.() ?? { result: undefined, computedAt: 0 };
       json(res, () =>
         invalidFallback(engine, f.result, f.computedAt, {
           fallback: q.get('fallback') ?? undefined,
           afi: q.get('afi') ?? undefined,
           group: q.get('group') ?? undefined,
-          limit: limit === null ? undefined : Number(limit),
+          limit,
         }),
       );
     } else if (path === '/api/v1/rov-enforcement' && get && this.#deps.bmpAnalysis !== undefined) {
-      const limit = q.get('limit');
+      const limit = this.#listLimit(q);
       const analysis = this.#deps.bmpAnalysis();
       json(res, () =>
         rovEnforcement(analysis, {
           status: q.get('status') ?? undefined,
           router: q.get('router') ?? undefined,
-          limit: limit === null ? undefined : Number(limit),
+          limit,
         }),
       );
     } else if (path === '/api/v1/rov-enforcement' && get) {
@@ -190,6 +190,16 @@ export class HttpServer {
     } else {
       send(res, 404, 'text/plain; charset=utf-8', `no such page: ${shorten(path)}\n`);
     }
+  }
+
+  /** The `limit=` of a route list: at most maxListLimit. */
+  #listLimit(q: URLSearchParams): number | undefined {
+    const text = q.get('limit');
+    if (text === null) return undefined;
+    const limit = Number(text);
+    if (limit > this.limits.maxListLimit)
+      throw new ApiError(400, `limit ${text} is over ${this.limits.maxListLimit} (--http-max-list)`);
+    return limit;
   }
 
   /** POST /api/v1/validity: body bounded, at most maxConcurrentBatches at once, work in slices. */
