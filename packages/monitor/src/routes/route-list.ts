@@ -7,8 +7,10 @@
 // `asn` is one origin or a list of the origins allowed to announce the prefix; each
 // (prefix, origin) pair becomes a route. Every error names the file, the line and the
 // reason. JSON goes through the YAML parser (YAML 1.2 reads JSON), which gives every
-// node its line.
-import { AsnError, parseAsn, parsePrefixInto, PrefixError, type Family } from '@rovkit/core';
+// node its line. A line longer than the limit is refused with its number, while reading
+// the file: a file without newlines costs one chunk plus the limit, not its size.
+import { createReadStream } from 'node:fs';
+import { AsnError, parseAsn, parsePrefixInto, PrefixError, quoteInput, type Family } from '@rovkit/core';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import { RouteFileError } from '../errors.js';
 
@@ -42,12 +44,68 @@ export function routeListFormat(file: string, text: string): RouteListFormat {
   return first === '{' || first === '[' ? 'json' : 'text';
 }
 
+/**
+ * The longest line of a route list accepted, in bytes before the newline: 1 MiB, as JSON
+ * written compactly is one line (about 70 bytes a route).
+ */
+export const DEFAULT_ROUTE_LINE_LIMIT = 1_048_576;
+
 /** Parses a route list; throws RouteFileError (file, line, reason) on the first bad entry. */
 export function parseRouteList(
   file: string,
   text: string,
   format = routeListFormat(file, text),
+  lineLimit = DEFAULT_ROUTE_LINE_LIMIT,
 ): RouteEntry[] {
+  // For a string the limit counts characters (never more than the bytes of the file).
+  let line = 1;
+  for (let start = 0; start <= text.length; line++) {
+    const nl = text.indexOf('\n', start);
+    const end = nl < 0 ? text.length : nl;
+    if (end - start > lineLimit) throw tooLong(file, line, lineLimit);
+    if (nl < 0) break;
+    start = nl + 1;
+  }
+  return parse(file, text, format);
+}
+
+/** Reads and parses a route list file, refusing a line over `lineLimit` bytes as it reads. */
+export async function readRouteList(
+  file: string,
+  lineLimit = DEFAULT_ROUTE_LINE_LIMIT,
+): Promise<RouteEntry[]> {
+  const chunks: Buffer[] = [];
+  let line = 1;
+  let length = 0;
+  const input = createReadStream(file, { highWaterMark: 1 << 16 });
+  try {
+    for await (const chunk of input as AsyncIterable<Buffer>) {
+      for (let from = 0; ;) {
+        const nl = chunk.indexOf(0x0a, from);
+        length += (nl < 0 ? chunk.length : nl) - from;
+        if (length > lineLimit) throw tooLong(file, line, lineLimit);
+        if (nl < 0) break;
+        line++;
+        length = 0;
+        from = nl + 1;
+      }
+      chunks.push(chunk);
+    }
+  } catch (error) {
+    if (error instanceof RouteFileError) throw error;
+    throw new RouteFileError(file, undefined, `cannot read: ${(error as Error).message}`, { cause: error });
+  } finally {
+    input.destroy();
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  return parse(file, text, routeListFormat(file, text));
+}
+
+function tooLong(file: string, line: number, limit: number): RouteFileError {
+  return new RouteFileError(file, line, `a line longer than the limit of ${limit} bytes`);
+}
+
+function parse(file: string, text: string, format: RouteListFormat): RouteEntry[] {
   return format === 'text' ? parseText(file, text) : parseStructured(file, text);
 }
 
@@ -82,7 +140,7 @@ function entry(
     throw new RouteFileError(
       file,
       line,
-      `invalid group "${group}": expected a word such as own or customer:NAME`,
+      `invalid group ${quoteInput(group)}: expected a word such as own or customer:NAME`,
     );
   return {
     family: code >= 256 ? 6 : 4,
@@ -109,7 +167,11 @@ function parseText(file: string, text: string): RouteEntry[] {
     if (line === '') continue;
     const fields = line.split(/\s+/);
     if (fields.length < 2)
-      throw new RouteFileError(file, i + 1, `expected "prefix origin [group [description]]", got "${line}"`);
+      throw new RouteFileError(
+        file,
+        i + 1,
+        `expected "prefix origin [group [description]]", got ${quoteInput(line)}`,
+      );
     entries.push(
       entry(file, i + 1, fields[0]!, fields[1]!, fields[2] ?? DEFAULT_ROUTE_GROUP, fields.slice(3).join(' ')),
     );
@@ -133,7 +195,11 @@ function parseStructured(file: string, text: string): RouteEntry[] {
 
   const add = (prefixNode: Node | null, prefix: unknown, body: Node | null, line: number): void => {
     if (typeof prefix !== 'string')
-      throw new RouteFileError(file, lineOf(prefixNode), `expected a prefix, got ${JSON.stringify(prefix)}`);
+      throw new RouteFileError(
+        file,
+        lineOf(prefixNode),
+        `expected a prefix, got ${typeof prefix === 'string' ? quoteInput(prefix) : JSON.stringify(prefix)}`,
+      );
     if (!isMap(body))
       throw new RouteFileError(
         file,
