@@ -9,16 +9,19 @@ export const QUOTE_MAX = 80;
 /** `text` as a double-quoted string of at most `max` characters, escaped, "…" when cut. */
 export function quoteInput(text: string, max = QUOTE_MAX): string {
   const cut = text.length > max;
-  return `"${escapeControls(cut ? text.slice(0, max) : text)}${cut ? '…' : ''}"`;
+  return `"${escapeControls(cut ? text.slice(0, max) : text, true)}${cut ? '…' : ''}"`;
 }
 
-/** `text` with `"`, `\` and every character outside printable ASCII escaped (\xNN, \uNNNN). */
-export function escapeControls(text: string): string {
+/**
+ * `text` with every character outside printable ASCII escaped (\xNN, \uNNNN), and with
+ * `quoting` also `"` and `\` (for text inside double quotes).
+ */
+export function escapeControls(text: string, quoting = false): string {
   let out = '';
   let from = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (c >= 0x20 && c < 0x7f && c !== 0x22 && c !== 0x5c) continue;
+    if (c >= 0x20 && c < 0x7f && (!quoting || (c !== 0x22 && c !== 0x5c))) continue;
     out += text.slice(from, i);
     out +=
       c === 0x22
