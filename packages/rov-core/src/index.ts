@@ -40,5 +40,5 @@ export {
   type VrpFileFormat,
 } from './load/vrp-file.js';
 export { MAX_JSON_DEPTH } from './load/json-reader.js';
-export { escapeControls, QUOTE_MAX, quoteInput } from './load/quote.js';
+export { escapeControls, MESSAGE_MAX, QUOTE_MAX, quoteInput, safeMessage } from './load/quote.js';
 export { toValidityJson, type ValidityJson, type ValidityJsonVrp } from './validity-json.js';

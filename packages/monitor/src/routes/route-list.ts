@@ -10,7 +10,15 @@
 // node its line. A line longer than the limit is refused with its number, while reading
 // the file: a file without newlines costs one chunk plus the limit, not its size.
 import { createReadStream } from 'node:fs';
-import { AsnError, parseAsn, parsePrefixInto, PrefixError, quoteInput, type Family } from '@rovkit/core';
+import {
+  AsnError,
+  parseAsn,
+  parsePrefixInto,
+  PrefixError,
+  quoteInput,
+  safeMessage,
+  type Family,
+} from '@rovkit/core';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import { RouteFileError } from '../errors.js';
 
@@ -123,7 +131,8 @@ function entry(
   try {
     code = parsePrefixInto(prefix, scratch);
   } catch (error) {
-    if (error instanceof PrefixError) throw new RouteFileError(file, line, error.message, { cause: error });
+    if (error instanceof PrefixError)
+      throw new RouteFileError(file, line, safeMessage(error.message), { cause: error });
     throw error;
   }
   let asn = 0;
@@ -132,7 +141,8 @@ function entry(
     try {
       asn = parseAsn(origin);
     } catch (error) {
-      if (error instanceof AsnError) throw new RouteFileError(file, line, error.message, { cause: error });
+      if (error instanceof AsnError)
+        throw new RouteFileError(file, line, safeMessage(error.message), { cause: error });
       throw error;
     }
   }
@@ -185,7 +195,7 @@ function parseStructured(file: string, text: string): RouteEntry[] {
   const first = doc.errors[0];
   if (first !== undefined) {
     const line = first.linePos?.[0]?.line ?? lines.linePos(first.pos[0]).line;
-    throw new RouteFileError(file, line, first.message.split('\n')[0]!, { cause: first });
+    throw new RouteFileError(file, line, safeMessage(first.message.split('\n')[0]!), { cause: first });
   }
   const lineOf = (node: Node | null | undefined): number =>
     node?.range === undefined || node.range === null ? 1 : lines.linePos(node.range[0]).line;
@@ -200,11 +210,12 @@ function parseStructured(file: string, text: string): RouteEntry[] {
         lineOf(prefixNode),
         `expected a prefix, got ${typeof prefix === 'string' ? quoteInput(prefix) : JSON.stringify(prefix)}`,
       );
+    const shown = safeMessage(prefix, 80);
     if (!isMap(body))
       throw new RouteFileError(
         file,
         lineOf(body) || line,
-        `${prefix}: expected a mapping with asn, description, group`,
+        `${shown}: expected a mapping with asn, description, group`,
       );
     const known = new Set(['prefix', 'asn', 'description', 'group', 'ignore', 'ignoreMorespecifics', 'path']);
     for (const pair of body.items) {
@@ -213,37 +224,33 @@ function parseStructured(file: string, text: string): RouteEntry[] {
         throw new RouteFileError(
           file,
           lineOf(pair.key as Node),
-          `${prefix}: unknown key ${JSON.stringify(key)} (expected asn, description, group, ignore)`,
+          `${shown}: unknown key ${JSON.stringify(key)} (expected asn, description, group, ignore)`,
         );
     }
     if (body.get('ignore') === true) return;
     const asnNode = body.get('asn', true) as Node | undefined;
-    if (asnNode === undefined) throw new RouteFileError(file, line, `${prefix}: asn is missing`);
+    if (asnNode === undefined) throw new RouteFileError(file, line, `${shown}: asn is missing`);
     const origins: { value: unknown; node: Node }[] = isSeq(asnNode)
       ? asnNode.items.map((n) => ({ value: isScalar(n) ? n.value : undefined, node: n as Node }))
       : [{ value: isScalar(asnNode) ? asnNode.value : undefined, node: asnNode }];
     if (origins.length === 0)
-      throw new RouteFileError(file, lineOf(asnNode), `${prefix}: asn is an empty list`);
+      throw new RouteFileError(file, lineOf(asnNode), `${shown}: asn is an empty list`);
     const description = body.get('description');
     if (description !== undefined && description !== null && typeof description !== 'string')
       throw new RouteFileError(
         file,
         lineOf(body.get('description', true) as Node),
-        `${prefix}: description must be text`,
+        `${shown}: description must be text`,
       );
     let group: unknown = body.get('group');
     // BGPalerter allows a list of groups; a route has one here, the first.
     if (isSeq(body.get('group', true)))
       group = (body.get('group') as { items: { value: unknown }[] }).items[0]?.value;
     if (group !== undefined && typeof group !== 'string')
-      throw new RouteFileError(
-        file,
-        lineOf(body.get('group', true) as Node),
-        `${prefix}: group must be text`,
-      );
+      throw new RouteFileError(file, lineOf(body.get('group', true) as Node), `${shown}: group must be text`);
     for (const o of origins) {
       if (typeof o.value !== 'number' && typeof o.value !== 'string')
-        throw new RouteFileError(file, lineOf(o.node), `${prefix}: asn must be a number or "AS<number>"`);
+        throw new RouteFileError(file, lineOf(o.node), `${shown}: asn must be a number or "AS<number>"`);
       entries.push(
         entry(file, lineOf(o.node), prefix, o.value, group ?? DEFAULT_ROUTE_GROUP, description ?? ''),
       );

@@ -6,7 +6,7 @@ import { parseAsn } from '../asn.js';
 import { RovError, VrpFileError } from '../errors.js';
 import { parsePrefixInto } from '../prefix.js';
 import { checkMaxLength } from '../vrp.js';
-import { quoteInput } from './quote.js';
+import { quoteInput, safeMessage } from './quote.js';
 import type { VrpFileReader, VrpSink } from './vrp-sink.js';
 
 export class CsvVrpReader implements VrpFileReader {
@@ -107,7 +107,7 @@ export class CsvVrpReader implements VrpFileReader {
       this.count++;
     } catch (error) {
       if (error instanceof RovError && !(error instanceof VrpFileError)) {
-        throw new VrpFileError(this.#file, this.#line, error.message, { cause: error });
+        throw new VrpFileError(this.#file, this.#line, safeMessage(error.message), { cause: error });
       }
       throw error;
     }

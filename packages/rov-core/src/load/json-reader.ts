@@ -9,7 +9,7 @@ import { parseAsn } from '../asn.js';
 import { AsnError, RovError, VrpFileError } from '../errors.js';
 import { parsePrefixBytes } from '../prefix.js';
 import { checkMaxLength } from '../vrp.js';
-import { quoteInput } from './quote.js';
+import { quoteInput, safeMessage } from './quote.js';
 import type { VrpFileReader, VrpSink } from './vrp-sink.js';
 
 /** Deepest nesting of arrays and objects accepted in the values that are skipped. */
@@ -655,7 +655,7 @@ export class JsonVrpReader implements VrpFileReader {
 
   #wrap(error: unknown, line: number): unknown {
     if (error instanceof RovError && !(error instanceof VrpFileError)) {
-      return new VrpFileError(this.#file, line, error.message, { cause: error });
+      return new VrpFileError(this.#file, line, safeMessage(error.message), { cause: error });
     }
     return error;
   }

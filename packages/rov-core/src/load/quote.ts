@@ -35,3 +35,15 @@ export function escapeControls(text: string, quoting = false): string {
   }
   return from === 0 ? text : out + text.slice(from);
 }
+
+/** Characters of an error message kept when it carries another error's message. */
+export const MESSAGE_MAX = 200;
+
+/**
+ * Another error's message made safe to pass on: escaped and at most `max` characters
+ * (prefix and AS number errors quote their field whole, and the field may be anything).
+ */
+export function safeMessage(text: string, max = MESSAGE_MAX): string {
+  const escaped = escapeControls(text);
+  return escaped.length > max ? `${escaped.slice(0, max)}…` : escaped;
+}
