@@ -189,6 +189,15 @@ function parseText(file: string, text: string): RouteEntry[] {
   return entries;
 }
 
+// A YAML value in a message: strings quoted short and escaped, structures by their kind
+// (JSON.stringify would write them whole, and throws on an alias cycle).
+function shownValue(value: unknown): string {
+  if (typeof value === 'string') return quoteInput(value);
+  if (value === null || value === undefined) return String(value);
+  if (typeof value === 'object') return Array.isArray(value) ? 'a list' : 'a mapping';
+  return safeMessage(String(value), 80);
+}
+
 function parseStructured(file: string, text: string): RouteEntry[] {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
@@ -205,11 +214,7 @@ function parseStructured(file: string, text: string): RouteEntry[] {
 
   const add = (prefixNode: Node | null, prefix: unknown, body: Node | null, line: number): void => {
     if (typeof prefix !== 'string')
-      throw new RouteFileError(
-        file,
-        lineOf(prefixNode),
-        `expected a prefix, got ${typeof prefix === 'string' ? quoteInput(prefix) : JSON.stringify(prefix)}`,
-      );
+      throw new RouteFileError(file, lineOf(prefixNode), `expected a prefix, got ${shownValue(prefix)}`);
     const shown = safeMessage(prefix, 80);
     if (!isMap(body))
       throw new RouteFileError(
@@ -224,7 +229,7 @@ function parseStructured(file: string, text: string): RouteEntry[] {
         throw new RouteFileError(
           file,
           lineOf(pair.key as Node),
-          `${shown}: unknown key ${JSON.stringify(key)} (expected asn, description, group, ignore)`,
+          `${shown}: unknown key ${shownValue(key)} (expected asn, description, group, ignore)`,
         );
     }
     if (body.get('ignore') === true) return;
