@@ -120,21 +120,20 @@ export class JsonVrpReader implements VrpFileReader {
     this.#checkHeld();
   }
 
-  // What is held for the next chunk is the start of one token or ROA (blanks aside): over
-  // the limit, that token is too, so it is refused now instead of growing with the input.
+  // What is held for the next chunk is blanks (dropped here, their lines counted, so that a
+  // run of them is never held) and the start of one token or ROA: over the limit, that
+  // token is too, so it is refused now instead of growing with the input.
   #checkHeld(): void {
     const buf = this.#buf;
     let i = this.#pos;
-    let line = this.#line;
-    while (buf.length - i > this.#limit) {
+    while (i < buf.length) {
       const c = buf[i]!;
-      if (c === NEWLINE) line++;
-      else if (c !== 0x20 && c !== 0x09 && c !== 0x0d) {
-        this.#pos = i;
-        throw this.#tooLong(line);
-      }
+      if (c === NEWLINE) this.#line++;
+      else if (c !== 0x20 && c !== 0x09 && c !== 0x0d) break;
       i++;
     }
+    this.#pos = i;
+    if (buf.length - i > this.#limit) throw this.#tooLong(this.#line);
   }
 
   #tooLong(line: number): VrpFileError {

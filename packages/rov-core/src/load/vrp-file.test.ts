@@ -257,6 +257,21 @@ describe('VRP file limits', () => {
     expect(after.arrayBuffers - before.arrayBuffers).toBeLessThan(16 << 20);
   });
 
+  it('holds no run of blanks between tokens, whatever its length', async () => {
+    const table = new VrpTable();
+    const loader = new VrpStreamLoader('blank.json', table);
+    const spaces = Buffer.alloc(1 << 20, 0x20);
+    const lines = Buffer.alloc(1 << 20, 0x0a);
+    const before = process.memoryUsage().arrayBuffers;
+    loader.push(Buffer.from('{"roas": [{"asn": 1, "prefix": "10.0.0.0/8", "maxLength": 8}'));
+    for (let i = 0; i < 40; i++) {
+      loader.push(i % 2 === 0 ? spaces : lines);
+      const grown = process.memoryUsage().arrayBuffers - before;
+      if (grown > 16 << 20) throw new Error(`${grown} bytes held after ${i + 1} MB of blanks`);
+    }
+    expect(() => loader.push(Buffer.from(', x'))).toThrow(`blank.json:${20 * (1 << 20) + 1}: `);
+  });
+
   it('escapes control bytes in the input it quotes', async () => {
     const e = await loadVrpBuffer('f.json', Buffer.from('{"roas": [\x1b[31m\x00]}')).catch((x: unknown) => x);
     expect((e as VrpFileError).message).not.toMatch(/[\x00-\x1f]/);
