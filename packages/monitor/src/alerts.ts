@@ -1,6 +1,9 @@
 // Alerts: a structured log line each, and optionally a webhook POST of the same JSON.
-// The same alert (kind + key) is suppressed for a configurable interval, so a flapping
-// cache or a file that stays broken does not flood the operator.
+// Two sorts: a condition (a cache down, a file broken) is alerted when it begins and, while
+// it lasts, repeated at most once per suppress interval, so a file that stays broken does
+// not flood the operator; once it clears (clear()), the next occurrence alerts at once.
+// An event (a route changed state, a cache is up again, a file reloaded after a failure)
+// is always alerted: operators asked to be told of each change (down, up, down again).
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Logger } from './log.js';
@@ -11,17 +14,24 @@ export type AlertKind =
   /** More routes changed in one VRP update than are alerted one by one: a summary. */
   | 'route_state_changes'
   | 'rtr_cache_down'
+  /** A cache synced (first, or after down, stale or expired: those conditions clear). */
   | 'rtr_cache_up'
   | 'rtr_cache_stale'
   | 'rtr_cache_expired'
   /** A VRP source has not updated for longer than configured. */
   | 'vrp_update_overdue'
-  /** One VRP delta withdrew more VRPs than configured. */
+  /** An overdue VRP source updated again. */
+  | 'vrp_update_resumed'
+  /** One VRP delta withdrew more VRPs than configured (clears with the next normal one). */
   | 'vrp_mass_withdrawal'
   /** A VRP file could not be read: the last good data stays. */
   | 'vrp_source_error'
+  /** A VRP file that could not be read was read again. */
+  | 'vrp_source_recovered'
   /** A route file could not be read: the old routes stay. */
-  | 'route_source_error';
+  | 'route_source_error'
+  /** A route file that could not be read was read again. */
+  | 'route_source_recovered';
 
 export interface Alert {
   readonly kind: AlertKind;
@@ -33,14 +43,25 @@ export interface Alert {
 }
 
 export interface AlertSink {
+  /**
+   * A condition (kind + key) holds: alerted when it begins, then at most once per
+   * suppress interval until it is cleared.
+   */
   raise(alert: Alert): void;
+  /** An event: always alerted (a state change, a recovery). */
+  notify(alert: Alert): void;
+  /**
+   * The conditions `kinds` about `key` are over, so their next raise alerts at once.
+   * True if one of them was held (the caller then tells of the recovery with notify).
+   */
+  clear(kinds: readonly AlertKind[], key: string): boolean;
 }
 
 export interface AlerterOptions {
   readonly log: Logger;
   /** http:// or https:// URL to POST each alert to as JSON. */
   readonly webhook?: URL;
-  /** ms during which the same kind + key is not raised again (default 1 hour). */
+  /** ms during which a condition that lasts (same kind + key) is not alerted again (default 1 hour). */
   readonly suppressMs?: number;
   /** ms before a webhook request is abandoned (default 10 s). */
   readonly webhookTimeoutMs?: number;
@@ -53,6 +74,7 @@ export class Alerter implements AlertSink {
   readonly #suppressMs: number;
   readonly #timeoutMs: number;
   readonly #now: () => number;
+  /** Conditions held, by kind + key: when they were last alerted. */
   readonly #last = new Map<string, number>();
   readonly #pending = new Set<Promise<void>>();
   /** Alerts raised (not suppressed) so far. */
@@ -77,6 +99,20 @@ export class Alerter implements AlertSink {
     }
     this.#last.set(id, now);
     if (this.#last.size > 10_000) this.#prune(now);
+    this.#send(alert, now);
+  }
+
+  notify(alert: Alert): void {
+    this.#send(alert, this.#now());
+  }
+
+  clear(kinds: readonly AlertKind[], key: string): boolean {
+    let held = false;
+    for (const kind of kinds) if (this.#last.delete(`${kind}\u0000${key}`)) held = true;
+    return held;
+  }
+
+  #send(alert: Alert, now: number): void {
     this.raised++;
     const body = {
       alert: alert.kind,

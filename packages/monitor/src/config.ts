@@ -12,6 +12,8 @@ import { DEFAULT_HTTP_LIMITS, type HttpLimits } from './http/limits.js';
 import type { LogLevel } from './log.js';
 import { PolicyStage, policyStageNames } from './feeds/bmp/index.js';
 import { ROUTE_SELECTIONS, type RouteSelection } from './routes/route-classifier.js';
+import { DEFAULT_ROUTE_LINE_LIMIT } from './routes/route-list.js';
+import { DEFAULT_VRP_TOKEN_LIMIT } from '@rovkit/core';
 
 export interface MonitorConfig {
   vrps: string[];
@@ -42,6 +44,10 @@ export interface MonitorConfig {
   httpLimits: HttpLimits;
   /** ms */
   reloadInterval: number;
+  /** Longest JSON token or ROA object, or CSV line, of a VRP file (bytes). */
+  vrpTokenLimit: number;
+  /** Longest line of a route list (bytes). */
+  routeLineLimit: number;
   webhook: URL | undefined;
   /** ms */
   alertSuppress: number;
@@ -238,7 +244,21 @@ export const OPTIONS = {
     arg: 'SECONDS',
     seconds: true,
     min: 0.05,
-    help: 'how often VRP and route files are checked for changes (default 2)',
+    help: 'how often VRP and route files are checked for changes, and a failed reload retried (default 2)',
+  },
+  'vrp-token-limit': {
+    kind: 'number',
+    arg: 'BYTES',
+    integer: true,
+    min: 64,
+    help: 'longest JSON token or ROA object, or CSV line, accepted in a VRP file (default 65536)',
+  },
+  'route-line-limit': {
+    kind: 'number',
+    arg: 'BYTES',
+    integer: true,
+    min: 64,
+    help: 'longest line accepted in a route list (default 1048576: compact JSON is one line)',
   },
   webhook: { kind: 'string', arg: 'URL', help: 'POST every alert as JSON to this http(s) URL' },
   'alert-suppress': {
@@ -612,6 +632,8 @@ function checkConfig(raw: Raw, origins: Map<OptionName, Origin>): MonitorConfig 
     port: num('port', DEFAULT_PORT),
     httpLimits,
     reloadInterval: num('reload-interval', 2),
+    vrpTokenLimit: num('vrp-token-limit', DEFAULT_VRP_TOKEN_LIMIT),
+    routeLineLimit: num('route-line-limit', DEFAULT_ROUTE_LINE_LIMIT),
     webhook,
     alertSuppress: num('alert-suppress', 3600),
     vrpStaleAfter: num('vrp-stale-after', 7200),

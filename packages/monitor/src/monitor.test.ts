@@ -53,7 +53,7 @@ function start(argv: string[]): { monitor: Monitor; lines: Record<string, unknow
 const alerts = (lines: Record<string, unknown>[], kind: string) => lines.filter((l) => l.alert === kind);
 
 describe('Monitor alerts', () => {
-  it('alerts on a mass withdrawal, caps route alerts per update with a summary, and suppresses repeats', async () => {
+  it('alerts on a mass withdrawal, caps route alerts per update with a summary, and alerts each change back and forth', async () => {
     const vrps = write(
       'a.csv',
       `${header}AS1,192.0.2.0/24,24\nAS1,198.51.100.0/24,24\nAS1,203.0.113.0/24,24\n`,
@@ -79,7 +79,7 @@ describe('Monitor alerts', () => {
     ]);
     expect(alerts(lines, 'route_state_change')).toHaveLength(2);
     expect(alerts(lines, 'route_state_changes')).toMatchObject([{ routes: 3, alerted: 2 }]);
-    // Back and forth: the second "turned invalid" of the same route is suppressed.
+    // Back and forth: each change of the route is told, the second "turned invalid" too.
     write('a.csv', `${header}AS1,192.0.2.0/24,24\nAS2,198.51.100.0/24,24\nAS2,203.0.113.0/24,24\n`);
     await until('the recovery', () => (monitor.engine.countOf('valid') === 1 ? true : undefined));
     write('a.csv', `${header}AS2,192.0.2.0/24,24\nAS2,198.51.100.0/24,24\nAS2,203.0.113.0/24,24\n`);
@@ -93,8 +93,26 @@ describe('Monitor alerts', () => {
       ['192.0.2.0/24', 'valid', 'invalid'],
       ['198.51.100.0/24', 'valid', 'invalid'],
       ['192.0.2.0/24', 'invalid', 'valid'],
+      ['192.0.2.0/24', 'valid', 'invalid'],
     ]);
-    expect(monitor.alerter.suppressed).toBe(1);
+    expect(monitor.alerter.suppressed).toBe(0);
+  });
+
+  it('alerts a second mass withdrawal once a normal update came in between', async () => {
+    const full = `${header}AS1,192.0.2.0/24,24\nAS1,198.51.100.0/24,24\nAS1,203.0.113.0/24,24\n`;
+    const vrps = write('w.csv', full);
+    const routes = write('w.txt', '192.0.2.0/24 AS1\n');
+    const { monitor, lines } = start(['--vrps', vrps, '--routes', routes, '--vrp-withdrawal-alert', '2']);
+    await monitor.start();
+    const applied = (n: number) => () =>
+      lines.filter((l) => l.event === 'vrp_file_loaded').length === n ? true : undefined;
+    write('w.csv', header);
+    await until('the first withdrawal', applied(2));
+    write('w.csv', full);
+    await until('the normal update', applied(3));
+    write('w.csv', header);
+    await until('the second withdrawal', applied(4));
+    expect(alerts(lines, 'vrp_mass_withdrawal')).toMatchObject([{ withdrawn: 3 }, { withdrawn: 3 }]);
   });
 
   it('alerts when a VRP source has not updated for the configured time', async () => {
@@ -105,6 +123,10 @@ describe('Monitor alerts', () => {
     const alert = await until('the overdue alert', () => alerts(lines, 'vrp_update_overdue')[0], 5000);
     expect(alert).toMatchObject({ source: `file:${vrps}`, level: 'warn' });
     expect(alert.message).toMatch(/^no VRP update from file:.* for \d+ s \(alert after 1 s\)$/);
+    // An update ends the condition and says so.
+    write('b.csv', `${header}AS1,192.0.2.0/24,24\nAS2,198.51.100.0/24,24\n`);
+    const resumed = await until('the resumed alert', () => alerts(lines, 'vrp_update_resumed')[0], 5000);
+    expect(resumed).toMatchObject({ source: `file:${vrps}`, resolves: 'vrp_update_overdue' });
   });
 
   it('moves a route between groups when the route list changes its group', async () => {

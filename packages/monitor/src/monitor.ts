@@ -91,7 +91,8 @@ export class Monitor {
     });
     this.#space = new Float64Array(0);
     const common = { sink: this.engine, log: this.log, alerts: this.alerter, pollMs: config.reloadInterval };
-    for (const file of config.vrps) this.vrpSources.push(new VrpFileSource({ ...common, file }));
+    for (const file of config.vrps)
+      this.vrpSources.push(new VrpFileSource({ ...common, file, tokenLimit: config.vrpTokenLimit }));
     if (config.rtr.length > 0) {
       let tls: RtrTlsOptions | undefined;
       if (config.rtrTls) {
@@ -129,6 +130,7 @@ export class Monitor {
       const source: RouteListSource = new RouteListSource({
         ...common,
         file,
+        lineLimit: config.routeLineLimit,
         onLoad: (entries) => this.#routeListLoaded(source, entries),
       });
       this.routeSources.push(source);
@@ -334,11 +336,12 @@ export class Monitor {
         message: `${name} withdrew ${withdrawn} VRPs in one update (alert threshold ${this.config.vrpWithdrawalAlert})`,
         fields: { source: name, withdrawn, announced, full },
       });
+    else this.alerter.clear(['vrp_mass_withdrawal'], name);
     const perUpdate = this.config.routeAlertsPerUpdate;
     const count = ids.length / 2;
     for (let i = 0; i < count && i < perUpdate; i++) this.#routeAlert(ids[2 * i]!, ids[2 * i + 1]!, name);
     if (count > perUpdate)
-      this.alerter.raise({
+      this.alerter.notify({
         kind: 'route_state_changes',
         key: `${name} ${this.#now()}`,
         severity: 'warning',
@@ -361,7 +364,7 @@ export class Monitor {
     const to = STATES[STATE_OF_CODE[store.state[id]!]!]!;
     const from = STATES[STATE_OF_CODE[fromCode]!]!;
     const route = { prefix: e.route.prefix, origin_asn: e.route.origin_asn };
-    this.alerter.raise({
+    this.alerter.notify({
       kind: 'route_state_change',
       key: `${route.prefix} ${route.origin_asn} ${to}`,
       severity: to === 'invalid' ? 'critical' : 'info',
@@ -383,7 +386,17 @@ export class Monitor {
     const now = this.#now();
     for (const s of this.engine.vrpSources) {
       const since = s.lastUpdate ?? this.#startedAt;
-      if (now - since <= this.config.vrpStaleAfter) continue;
+      if (now - since <= this.config.vrpStaleAfter) {
+        if (this.alerter.clear(['vrp_update_overdue'], s.name))
+          this.alerter.notify({
+            kind: 'vrp_update_resumed',
+            key: s.name,
+            severity: 'info',
+            message: `${s.name} updated again`,
+            fields: { source: s.name, resolves: 'vrp_update_overdue' },
+          });
+        continue;
+      }
       this.alerter.raise({
         kind: 'vrp_update_overdue',
         key: s.name,

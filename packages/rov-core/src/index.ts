@@ -31,6 +31,7 @@ export { VrpList } from './vrp-list.js';
 export { VrpTable, type VrpAttributes } from './vrp-table.js';
 export { decodeSnapshot, encodeSnapshot, loadSnapshot, saveSnapshot } from './snapshot.js';
 export {
+  DEFAULT_VRP_TOKEN_LIMIT,
   loadVrpBuffer,
   loadVrpFile,
   VrpStreamLoader,
@@ -38,4 +39,6 @@ export {
   type LoadVrpResult,
   type VrpFileFormat,
 } from './load/vrp-file.js';
+export { MAX_JSON_DEPTH } from './load/json-reader.js';
+export { escapeControls, MESSAGE_MAX, QUOTE_MAX, quoteInput, safeMessage } from './load/quote.js';
 export { toValidityJson, type ValidityJson, type ValidityJsonVrp } from './validity-json.js';

@@ -14,9 +14,32 @@ writeFileSync(
   'ASN,IP Prefix,Max Length,Trust Anchor\nAS64496,192.0.2.0/24,24,ripe\nAS0,198.51.100.0/24,24,ripe\n',
 );
 
-function rovkit(args: string[], input = ''): { status: number | null; stdout: string; stderr: string } {
+function rovkit(
+  args: string[],
+  input: string | Buffer = '',
+): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [cli, ...args], { input, encoding: 'utf8' });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+// The child's peak RSS in MB, written to fd 3 by a preloaded hook at exit.
+const peakHook =
+  "data:text/javascript,import{writeSync}from'node:fs';process.on('exit',()=>writeSync(3,String(process.resourceUsage().maxRSS)))";
+function rovkitPeak(
+  args: string[],
+  input: Buffer,
+): { stderr: Buffer; stdout: string; status: number | null; rssMb: number } {
+  const r = spawnSync(process.execPath, ['--import', peakHook, cli, ...args], {
+    input,
+    stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+    maxBuffer: 1 << 30,
+  });
+  return {
+    stderr: r.stderr,
+    stdout: r.stdout.toString(),
+    status: r.status,
+    rssMb: Number(String(r.output[3])) / 1024,
+  };
 }
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -33,6 +56,47 @@ describe('rovkit validate', () => {
     expect(r.stderr).toContain('line 5: invalid prefix "192.0.2.1/24": host bits set');
     expect(r.stderr).toContain('line 8: expected "PREFIX ASN", got "nonsense"');
     expect(r.status).toBe(1);
+  });
+
+  it('reports a 10 MB line by its number and the limit, holding about the limit', () => {
+    const good = '192.0.2.0/24 AS64496\n';
+    const small = rovkitPeak(['validate', '--vrps', vrps], Buffer.from(`${good}x\n${good}`));
+    const huge = rovkitPeak(
+      ['validate', '--vrps', vrps],
+      Buffer.concat([Buffer.from(good), Buffer.alloc(10_000_000, 0x41), Buffer.from(`\n${good}`)]),
+    );
+    expect(huge.stderr.toString()).toBe(
+      `line 2: longer than the limit of 4096 bytes, skipped (starting "${'A'.repeat(40)}…")\n`,
+    );
+    expect(huge.stdout).toBe('192.0.2.0/24 AS64496 valid\n192.0.2.0/24 AS64496 valid\n');
+    expect(huge.status).toBe(1);
+    // The old reader held the line (and wrote it to stderr): tens of MB more.
+    expect(huge.rssMb - small.rssMb).toBeLessThan(12);
+  });
+
+  it('takes a line of --line-limit bytes and refuses one more', () => {
+    const line = '192.0.2.0/24 AS64496'; // 20 bytes
+    const r = rovkit(['validate', '--vrps', vrps, '--line-limit', '20'], `${line}\n${line} \n${line}`);
+    expect(r.stdout).toBe(`${line} valid\n${line} valid\n`);
+    expect(r.stderr).toBe(`line 2: longer than the limit of 20 bytes, skipped (starting "${line} ")\n`);
+    expect(rovkit(['validate', '--vrps', vrps, '--line-limit', 'x']).status).toBe(2);
+  });
+
+  it('puts no control byte of binary input on stderr, and at most 100 bad lines', () => {
+    let x = 12345;
+    const bytes = Buffer.alloc(200_000);
+    for (let i = 0; i < bytes.length; i++) {
+      x = (x * 1103515245 + 12345) >>> 0;
+      bytes[i] = x >>> 24;
+    }
+    const r = spawnSync(process.execPath, [cli, 'validate', '--vrps', vrps], { input: bytes });
+    const stderr = r.stderr;
+    expect(r.status).toBe(1);
+    expect([...stderr].filter((b) => (b < 0x20 && b !== 0x0a) || b === 0x7f)).toEqual([]);
+    const lines = stderr.toString().trimEnd().split('\n');
+    expect(lines).toHaveLength(101);
+    expect(lines.at(-1)).toMatch(/^\d+ more bad lines not shown$/);
+    for (const l of lines.slice(0, -1)) expect(l.length).toBeLessThan(400);
   });
 
   it('takes routes as arguments and prints Routinator JSON', () => {

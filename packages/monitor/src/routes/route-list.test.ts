@@ -1,6 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { RouteFileError } from '../errors.js';
-import { parseRouteList, routeListFormat } from './route-list.js';
+import { parseRouteList, readRouteList, routeListFormat } from './route-list.js';
 
 const brief = (text: string, file = 'routes.txt') =>
   parseRouteList(file, text).map((e) => [
@@ -100,5 +103,76 @@ describe('route lists', () => {
     expect(error.line).toBe(line);
     expect(error.reason).toMatch(reason);
     expect(error.message).toBe(`${file}:${line}: ${error.reason}`);
+  });
+});
+
+describe('route list line limit', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rovkit-route-list-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const limit = 200;
+  // Each shape with its second line padded to `n` bytes.
+  const shapes: [string, (n: number) => string][] = [
+    [
+      'r.txt',
+      (n) => `192.0.2.0/24 AS1
+198.51.100.0/24 AS2 own ${'d'.repeat(n - 24)}
+`,
+    ],
+    [
+      'r.yml',
+      (n) => `192.0.2.0/24:
+  description: ${'d'.repeat(n - 15)}
+  asn: 1
+`,
+    ],
+    [
+      'r.json',
+      (n) => `[
+{"prefix": "192.0.2.0/24", "asn": 1, "description": "${'d'.repeat(n - 55)}"}
+]`,
+    ],
+  ];
+
+  it.each(shapes)(
+    '%s: takes a line of the limit, refuses one byte more with its number',
+    async (name, make) => {
+      expect(make(limit).split('\n')[1]).toHaveLength(limit);
+      const path = join(dir, name);
+      writeFileSync(path, make(limit));
+      expect((await readRouteList(path, limit)).length).toBeGreaterThan(0);
+      expect(parseRouteList(path, make(limit), undefined, limit).length).toBeGreaterThan(0);
+      writeFileSync(path, make(limit + 1));
+      const error = await readRouteList(path, limit).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(RouteFileError);
+      expect((error as RouteFileError).code).toBe('ROVKIT_ERR_ROUTE_FILE');
+      expect((error as RouteFileError).message).toBe(
+        `${path}:2: a line longer than the limit of ${limit} bytes`,
+      );
+      expect(() => parseRouteList(path, make(limit + 1), undefined, limit)).toThrow(
+        `${path}:2: a line longer than the limit of ${limit} bytes`,
+      );
+    },
+  );
+
+  it('refuses a 50 MB line after reading about the limit, holding little', async () => {
+    const path = join(dir, 'huge.txt');
+    const out = createWriteStream(path);
+    const chunk = Buffer.alloc(1 << 20, 0x41);
+    out.write('192.0.2.0/24 AS1\n');
+    for (let i = 0; i < 50; i++)
+      if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
+    await new Promise<void>((r) => out.end(() => r()));
+    const before = process.memoryUsage().arrayBuffers;
+    await expect(readRouteList(path, 1000)).rejects.toThrow(
+      `${path}:2: a line longer than the limit of 1000 bytes`,
+    );
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(8 << 20);
+  });
+
+  it('quotes bad input short and with control bytes escaped', () => {
+    const e = errorOf('r.txt', `\x1b[2J${'x'.repeat(500)}\n`);
+    expect(e.message).not.toMatch(/[\x00-\x1f]/);
+    expect(e.message).toContain('got "\\x1b[2Jxxx');
+    expect(e.message.length).toBeLessThan(200);
   });
 });

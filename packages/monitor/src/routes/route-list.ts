@@ -7,8 +7,18 @@
 // `asn` is one origin or a list of the origins allowed to announce the prefix; each
 // (prefix, origin) pair becomes a route. Every error names the file, the line and the
 // reason. JSON goes through the YAML parser (YAML 1.2 reads JSON), which gives every
-// node its line.
-import { AsnError, parseAsn, parsePrefixInto, PrefixError, type Family } from '@rovkit/core';
+// node its line. A line longer than the limit is refused with its number, while reading
+// the file: a file without newlines costs one chunk plus the limit, not its size.
+import { createReadStream } from 'node:fs';
+import {
+  AsnError,
+  parseAsn,
+  parsePrefixInto,
+  PrefixError,
+  quoteInput,
+  safeMessage,
+  type Family,
+} from '@rovkit/core';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import { RouteFileError } from '../errors.js';
 
@@ -42,12 +52,68 @@ export function routeListFormat(file: string, text: string): RouteListFormat {
   return first === '{' || first === '[' ? 'json' : 'text';
 }
 
+/**
+ * The longest line of a route list accepted, in bytes before the newline: 1 MiB, as JSON
+ * written compactly is one line (about 70 bytes a route).
+ */
+export const DEFAULT_ROUTE_LINE_LIMIT = 1_048_576;
+
 /** Parses a route list; throws RouteFileError (file, line, reason) on the first bad entry. */
 export function parseRouteList(
   file: string,
   text: string,
   format = routeListFormat(file, text),
+  lineLimit = DEFAULT_ROUTE_LINE_LIMIT,
 ): RouteEntry[] {
+  // For a string the limit counts characters (never more than the bytes of the file).
+  let line = 1;
+  for (let start = 0; start <= text.length; line++) {
+    const nl = text.indexOf('\n', start);
+    const end = nl < 0 ? text.length : nl;
+    if (end - start > lineLimit) throw tooLong(file, line, lineLimit);
+    if (nl < 0) break;
+    start = nl + 1;
+  }
+  return parse(file, text, format);
+}
+
+/** Reads and parses a route list file, refusing a line over `lineLimit` bytes as it reads. */
+export async function readRouteList(
+  file: string,
+  lineLimit = DEFAULT_ROUTE_LINE_LIMIT,
+): Promise<RouteEntry[]> {
+  const chunks: Buffer[] = [];
+  let line = 1;
+  let length = 0;
+  const input = createReadStream(file, { highWaterMark: 1 << 16 });
+  try {
+    for await (const chunk of input as AsyncIterable<Buffer>) {
+      for (let from = 0; ;) {
+        const nl = chunk.indexOf(0x0a, from);
+        length += (nl < 0 ? chunk.length : nl) - from;
+        if (length > lineLimit) throw tooLong(file, line, lineLimit);
+        if (nl < 0) break;
+        line++;
+        length = 0;
+        from = nl + 1;
+      }
+      chunks.push(chunk);
+    }
+  } catch (error) {
+    if (error instanceof RouteFileError) throw error;
+    throw new RouteFileError(file, undefined, `cannot read: ${(error as Error).message}`, { cause: error });
+  } finally {
+    input.destroy();
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  return parse(file, text, routeListFormat(file, text));
+}
+
+function tooLong(file: string, line: number, limit: number): RouteFileError {
+  return new RouteFileError(file, line, `a line longer than the limit of ${limit} bytes`);
+}
+
+function parse(file: string, text: string, format: RouteListFormat): RouteEntry[] {
   return format === 'text' ? parseText(file, text) : parseStructured(file, text);
 }
 
@@ -65,7 +131,8 @@ function entry(
   try {
     code = parsePrefixInto(prefix, scratch);
   } catch (error) {
-    if (error instanceof PrefixError) throw new RouteFileError(file, line, error.message, { cause: error });
+    if (error instanceof PrefixError)
+      throw new RouteFileError(file, line, safeMessage(error.message), { cause: error });
     throw error;
   }
   let asn = 0;
@@ -74,7 +141,8 @@ function entry(
     try {
       asn = parseAsn(origin);
     } catch (error) {
-      if (error instanceof AsnError) throw new RouteFileError(file, line, error.message, { cause: error });
+      if (error instanceof AsnError)
+        throw new RouteFileError(file, line, safeMessage(error.message), { cause: error });
       throw error;
     }
   }
@@ -82,7 +150,7 @@ function entry(
     throw new RouteFileError(
       file,
       line,
-      `invalid group "${group}": expected a word such as own or customer:NAME`,
+      `invalid group ${quoteInput(group)}: expected a word such as own or customer:NAME`,
     );
   return {
     family: code >= 256 ? 6 : 4,
@@ -109,12 +177,25 @@ function parseText(file: string, text: string): RouteEntry[] {
     if (line === '') continue;
     const fields = line.split(/\s+/);
     if (fields.length < 2)
-      throw new RouteFileError(file, i + 1, `expected "prefix origin [group [description]]", got "${line}"`);
+      throw new RouteFileError(
+        file,
+        i + 1,
+        `expected "prefix origin [group [description]]", got ${quoteInput(line)}`,
+      );
     entries.push(
       entry(file, i + 1, fields[0]!, fields[1]!, fields[2] ?? DEFAULT_ROUTE_GROUP, fields.slice(3).join(' ')),
     );
   }
   return entries;
+}
+
+// A YAML value in a message: strings quoted short and escaped, structures by their kind
+// (JSON.stringify would write them whole, and throws on an alias cycle).
+function shownValue(value: unknown): string {
+  if (typeof value === 'string') return quoteInput(value);
+  if (value === null || value === undefined) return String(value);
+  if (typeof value === 'object') return Array.isArray(value) ? 'a list' : 'a mapping';
+  return safeMessage(String(value), 80);
 }
 
 function parseStructured(file: string, text: string): RouteEntry[] {
@@ -123,7 +204,7 @@ function parseStructured(file: string, text: string): RouteEntry[] {
   const first = doc.errors[0];
   if (first !== undefined) {
     const line = first.linePos?.[0]?.line ?? lines.linePos(first.pos[0]).line;
-    throw new RouteFileError(file, line, first.message.split('\n')[0]!, { cause: first });
+    throw new RouteFileError(file, line, safeMessage(first.message.split('\n')[0]!), { cause: first });
   }
   const lineOf = (node: Node | null | undefined): number =>
     node?.range === undefined || node.range === null ? 1 : lines.linePos(node.range[0]).line;
@@ -133,12 +214,13 @@ function parseStructured(file: string, text: string): RouteEntry[] {
 
   const add = (prefixNode: Node | null, prefix: unknown, body: Node | null, line: number): void => {
     if (typeof prefix !== 'string')
-      throw new RouteFileError(file, lineOf(prefixNode), `expected a prefix, got ${JSON.stringify(prefix)}`);
+      throw new RouteFileError(file, lineOf(prefixNode), `expected a prefix, got ${shownValue(prefix)}`);
+    const shown = safeMessage(prefix, 80);
     if (!isMap(body))
       throw new RouteFileError(
         file,
         lineOf(body) || line,
-        `${prefix}: expected a mapping with asn, description, group`,
+        `${shown}: expected a mapping with asn, description, group`,
       );
     const known = new Set(['prefix', 'asn', 'description', 'group', 'ignore', 'ignoreMorespecifics', 'path']);
     for (const pair of body.items) {
@@ -147,37 +229,33 @@ function parseStructured(file: string, text: string): RouteEntry[] {
         throw new RouteFileError(
           file,
           lineOf(pair.key as Node),
-          `${prefix}: unknown key ${JSON.stringify(key)} (expected asn, description, group, ignore)`,
+          `${shown}: unknown key ${shownValue(key)} (expected asn, description, group, ignore)`,
         );
     }
     if (body.get('ignore') === true) return;
     const asnNode = body.get('asn', true) as Node | undefined;
-    if (asnNode === undefined) throw new RouteFileError(file, line, `${prefix}: asn is missing`);
+    if (asnNode === undefined) throw new RouteFileError(file, line, `${shown}: asn is missing`);
     const origins: { value: unknown; node: Node }[] = isSeq(asnNode)
       ? asnNode.items.map((n) => ({ value: isScalar(n) ? n.value : undefined, node: n as Node }))
       : [{ value: isScalar(asnNode) ? asnNode.value : undefined, node: asnNode }];
     if (origins.length === 0)
-      throw new RouteFileError(file, lineOf(asnNode), `${prefix}: asn is an empty list`);
+      throw new RouteFileError(file, lineOf(asnNode), `${shown}: asn is an empty list`);
     const description = body.get('description');
     if (description !== undefined && description !== null && typeof description !== 'string')
       throw new RouteFileError(
         file,
         lineOf(body.get('description', true) as Node),
-        `${prefix}: description must be text`,
+        `${shown}: description must be text`,
       );
     let group: unknown = body.get('group');
     // BGPalerter allows a list of groups; a route has one here, the first.
     if (isSeq(body.get('group', true)))
       group = (body.get('group') as { items: { value: unknown }[] }).items[0]?.value;
     if (group !== undefined && typeof group !== 'string')
-      throw new RouteFileError(
-        file,
-        lineOf(body.get('group', true) as Node),
-        `${prefix}: group must be text`,
-      );
+      throw new RouteFileError(file, lineOf(body.get('group', true) as Node), `${shown}: group must be text`);
     for (const o of origins) {
       if (typeof o.value !== 'number' && typeof o.value !== 'string')
-        throw new RouteFileError(file, lineOf(o.node), `${prefix}: asn must be a number or "AS<number>"`);
+        throw new RouteFileError(file, lineOf(o.node), `${shown}: asn must be a number or "AS<number>"`);
       entries.push(
         entry(file, lineOf(o.node), prefix, o.value, group ?? DEFAULT_ROUTE_GROUP, description ?? ''),
       );

@@ -1,7 +1,9 @@
 // Watching a file for changes by polling its stat (fs.watchFile): unlike fs.watch it
 // survives the file being replaced by a rename, which is how rpki-client, Routinator and
 // config management tools write their output. A change is acted on once the file has
-// stopped changing for `settleMs`, so that a file caught half-written is not read.
+// stopped changing for `settleMs`, so that a file caught half-written is not read. A
+// reload that failed is tried again every `intervalMs` until one succeeds: a transient
+// error (EMFILE, a permission fixed, a disk back) must not wait for the file to change.
 import { unwatchFile, watchFile, type Stats } from 'node:fs';
 
 export interface FileWatchOptions {
@@ -14,13 +16,14 @@ export interface FileWatchOptions {
 export class FileWatch {
   readonly #file: string;
   readonly #options: FileWatchOptions;
-  readonly #onChange: () => Promise<void>;
+  readonly #onChange: () => Promise<boolean>;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
   #again = false;
   #watching = false;
 
-  constructor(file: string, options: FileWatchOptions, onChange: () => Promise<void>) {
+  /** `onChange` reloads the file and resolves false when that failed (it is retried). */
+  constructor(file: string, options: FileWatchOptions, onChange: () => Promise<boolean>) {
     this.#file = file;
     this.#options = options;
     this.#onChange = onChange;
@@ -59,12 +62,17 @@ export class FileWatch {
       this.#again = true;
       return;
     }
-    this.#running = this.#onChange().finally(() => {
-      this.#running = undefined;
-      if (this.#again && this.#watching) {
-        this.#again = false;
-        this.#fire();
-      }
-    });
+    this.#running = this.#onChange()
+      .catch(() => false)
+      .then((ok) => {
+        this.#running = undefined;
+        if (!this.#watching) return;
+        if (this.#again) {
+          this.#again = false;
+          this.#fire();
+        } else if (!ok && this.#timer === undefined) {
+          this.#timer = setTimeout(() => this.#fire(), this.#options.intervalMs);
+        }
+      });
   }
 }

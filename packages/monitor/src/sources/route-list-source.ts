@@ -1,12 +1,11 @@
 // A route list file as a route source: read at start (a broken file stops the start
 // with file, line and reason), watched, and reloaded on change. A reload withdraws the
 // routes that left the file and announces new or changed ones; a broken file keeps the
-// routes held and is reported.
-import { readFile } from 'node:fs/promises';
+// routes held, is reported, and is tried again every poll interval until it reads.
 import type { AlertSink } from '../alerts.js';
 import { RouteFileError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { parseRouteList, type RouteEntry } from '../routes/route-list.js';
+import { DEFAULT_ROUTE_LINE_LIMIT, readRouteList, type RouteEntry } from '../routes/route-list.js';
 import type { RouteSink, RouteSource } from '../routes/route-source.js';
 import { FileWatch } from './file-watch.js';
 
@@ -20,6 +19,10 @@ export interface RouteListSourceOptions {
   readonly settleMs?: number;
   /** Called with the entries after each successful read (the BMP feed groups by them). */
   readonly onLoad?: (entries: readonly RouteEntry[]) => void;
+  /** Longest line accepted, in bytes (default DEFAULT_ROUTE_LINE_LIMIT). */
+  readonly lineLimit?: number;
+  /** Reads and parses the file (default readRouteList; tests inject failures here). */
+  readonly read?: (file: string, lineLimit: number) => Promise<RouteEntry[]>;
 }
 
 export class RouteListSource implements RouteSource {
@@ -58,7 +61,9 @@ export class RouteListSource implements RouteSource {
     this.#watch = undefined;
   }
 
-  async reload(): Promise<void> {
+  /** Reloads now; a broken file is logged and alerted, and the routes held stay. False then. */
+  async reload(): Promise<boolean> {
+    const failing = this.lastError !== undefined;
     try {
       await this.#load();
     } catch (error) {
@@ -80,19 +85,28 @@ export class RouteListSource implements RouteSource {
         message: `${e.message} (keeping the ${this.#routes.size} routes held)`,
         fields: { source: this.name, file: e.file, line: e.line ?? null, reason: e.reason },
       });
+      return false;
     }
+    const alerts = this.#options.alerts;
+    if (alerts.clear(['route_source_error'], this.name) || failing)
+      alerts.notify({
+        kind: 'route_source_recovered',
+        key: this.name,
+        severity: 'info',
+        message: `${this.file} reads again: ${this.#routes.size} routes`,
+        fields: {
+          source: this.name,
+          file: this.file,
+          routes: this.#routes.size,
+          resolves: 'route_source_error',
+        },
+      });
+    return true;
   }
 
   async #load(): Promise<void> {
-    let text: string;
-    try {
-      text = await readFile(this.file, 'utf8');
-    } catch (error) {
-      throw new RouteFileError(this.file, undefined, `cannot read: ${(error as Error).message}`, {
-        cause: error,
-      });
-    }
-    const entries = parseRouteList(this.file, text);
+    const read = this.#options.read ?? readRouteList;
+    const entries = await read(this.file, this.#options.lineLimit ?? DEFAULT_ROUTE_LINE_LIMIT);
     const next = new Map<string, RouteEntry>();
     for (const e of entries) next.set(`${e.prefix} ${e.isSet ? 'none' : e.origin}`, e);
     const sink = this.#options.sink;

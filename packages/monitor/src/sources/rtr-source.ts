@@ -133,7 +133,8 @@ export class RtrSource implements VrpSource {
     // only if "down" was said in between.
     if (state === 'synced' && !this.#up.has(cache.name)) {
       this.#up.add(cache.name);
-      alerts.raise({
+      alerts.clear(['rtr_cache_down', 'rtr_cache_stale', 'rtr_cache_expired'], cache.name);
+      alerts.notify({
         kind: 'rtr_cache_up',
         key: cache.name,
         severity: 'info',

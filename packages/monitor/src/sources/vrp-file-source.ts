@@ -1,8 +1,16 @@
 // A VRP file (rpki-client or Routinator JSON or CSV, gzipped or not) as a VRP source:
 // read at start, watched, and reloaded on change. A reload computes the delta against
-// the data held (VrpTable.diff); a broken file leaves the last good data in place and is
-// reported with its file and line.
-import { loadVrpFile, VrpFileError, VrpList, VrpTable } from '@rovkit/core';
+// the data held (VrpTable.diff); a broken file leaves the last good data in place, is
+// reported with its file and line, and is tried again every poll interval until it reads.
+import {
+  DEFAULT_VRP_TOKEN_LIMIT,
+  loadVrpFile,
+  VrpFileError,
+  VrpList,
+  VrpTable,
+  type LoadVrpOptions,
+  type LoadVrpResult,
+} from '@rovkit/core';
 import type { AlertSink } from '../alerts.js';
 import type { Logger } from '../log.js';
 import { FileWatch } from './file-watch.js';
@@ -17,6 +25,10 @@ export interface VrpFileSourceOptions {
   readonly pollMs?: number;
   /** ms the file must stay unchanged before it is read (default: pollMs). */
   readonly settleMs?: number;
+  /** Longest JSON token or ROA object, or CSV line, in bytes (default DEFAULT_VRP_TOKEN_LIMIT). */
+  readonly tokenLimit?: number;
+  /** Reads the file (default loadVrpFile; tests inject failures here). */
+  readonly load?: (file: string, options: LoadVrpOptions) => Promise<LoadVrpResult>;
 }
 
 export class VrpFileSource implements VrpSource {
@@ -52,8 +64,9 @@ export class VrpFileSource implements VrpSource {
     this.#watch = undefined;
   }
 
-  /** Reloads now; a broken file is logged and alerted, and the data held stays. */
-  async reload(): Promise<void> {
+  /** Reloads now; a broken file is logged and alerted, and the data held stays. False then. */
+  async reload(): Promise<boolean> {
+    const failing = this.lastError !== undefined;
     try {
       await this.#load();
     } catch (error) {
@@ -77,12 +90,27 @@ export class VrpFileSource implements VrpSource {
         message: `${e.message} (keeping the last good data)`,
         fields: { source: this.name, file: e.file, line: e.line ?? null },
       });
+      return false;
     }
+    const alerts = this.#options.alerts;
+    if (alerts.clear(['vrp_source_error'], this.name) || failing)
+      alerts.notify({
+        kind: 'vrp_source_recovered',
+        key: this.name,
+        severity: 'info',
+        message: `${this.file} reads again: ${this.table!.size} VRPs`,
+        fields: { source: this.name, file: this.file, vrps: this.table!.size, resolves: 'vrp_source_error' },
+      });
+    return true;
   }
 
   async #load(): Promise<void> {
     const started = Date.now();
-    const { table: next } = await loadVrpFile(this.file, { table: new VrpTable({ capacity: 1 << 14 }) });
+    const load = this.#options.load ?? loadVrpFile;
+    const { table: next } = await load(this.file, {
+      table: new VrpTable({ capacity: 1 << 14 }),
+      tokenLimit: this.#options.tokenLimit ?? DEFAULT_VRP_TOKEN_LIMIT,
+    });
     const first = this.table === undefined;
     const { announced, withdrawn } = first
       ? { announced: everything(next), withdrawn: new VrpList(1) }

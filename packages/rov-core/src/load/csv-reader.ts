@@ -1,10 +1,12 @@
 // Streaming reader for the CSV that Routinator (`ASN,IP Prefix,Max Length,Trust Anchor`)
 // and rpki-client (`...,Expires`) write. Lines are split as they arrive; a header line
-// is recognised by its first field.
+// is recognised by its first field. A line longer than the limit is refused as soon as
+// that many bytes of it are in, so a file without newlines costs one chunk plus the limit.
 import { parseAsn } from '../asn.js';
 import { RovError, VrpFileError } from '../errors.js';
 import { parsePrefixInto } from '../prefix.js';
 import { checkMaxLength } from '../vrp.js';
+import { quoteInput, safeMessage } from './quote.js';
 import type { VrpFileReader, VrpSink } from './vrp-sink.js';
 
 export class CsvVrpReader implements VrpFileReader {
@@ -13,12 +15,17 @@ export class CsvVrpReader implements VrpFileReader {
   readonly #sink: VrpSink;
   #rest = '';
   #line = 0;
+  #sawLine = false;
   readonly #words = new Uint32Array(4);
   readonly #taCache = new Map<string, number>();
+  readonly #limit: number;
 
-  constructor(file: string, sink: VrpSink) {
+  /** `limit`: the longest line accepted, in bytes before the newline. */
+  constructor(file: string, sink: VrpSink, limit: number, firstLine = 1) {
     this.#file = file;
     this.#sink = sink;
+    this.#limit = limit;
+    this.#line = firstLine - 1;
   }
 
   push(chunk: Buffer): void {
@@ -27,10 +34,20 @@ export class CsvVrpReader implements VrpFileReader {
     for (;;) {
       const end = text.indexOf('\n', start);
       if (end < 0) break;
+      if (end - start > this.#limit) this.#tooLong(this.#line + 1, text, start);
       this.#readLine(text, start, end);
       start = end + 1;
     }
+    if (text.length - start > this.#limit) this.#tooLong(this.#line + 1, text, start);
     this.#rest = text.slice(start);
+  }
+
+  #tooLong(line: number, text: string, start: number): never {
+    throw new VrpFileError(
+      this.#file,
+      line,
+      `a line longer than the limit of ${this.#limit} bytes (starting ${quoteInput(text.slice(start, start + 40), 40)})`,
+    );
   }
 
   end(): void {
@@ -44,12 +61,14 @@ export class CsvVrpReader implements VrpFileReader {
     if (end === start) return;
     const fields = text.slice(start, end).split(',');
     const first = fields[0]!.trim();
-    if (this.#line === 1 && /^asn$/i.test(first)) return; // header
+    const isFirst = !this.#sawLine;
+    this.#sawLine = true;
+    if (isFirst && /^asn$/i.test(first)) return; // header
     if (fields.length < 3) {
       throw new VrpFileError(
         this.#file,
         this.#line,
-        `expected ASN,IP Prefix,Max Length[,Trust Anchor[,Expires]], got "${text.slice(start, end)}"`,
+        `expected ASN,IP Prefix,Max Length[,Trust Anchor[,Expires]], got ${quoteInput(text.slice(start, end))}`,
       );
     }
     try {
@@ -79,7 +98,7 @@ export class CsvVrpReader implements VrpFileReader {
       const expiresText = fields[4]?.trim();
       if (expiresText) {
         if (!/^\d{1,10}$/.test(expiresText) || Number(expiresText) > 0xffffffff) {
-          throw new VrpFileError(this.#file, this.#line, `invalid Expires "${expiresText}"`);
+          throw new VrpFileError(this.#file, this.#line, `invalid Expires ${quoteInput(expiresText)}`);
         }
         expires = Number(expiresText);
       }
@@ -88,7 +107,7 @@ export class CsvVrpReader implements VrpFileReader {
       this.count++;
     } catch (error) {
       if (error instanceof RovError && !(error instanceof VrpFileError)) {
-        throw new VrpFileError(this.#file, this.#line, error.message, { cause: error });
+        throw new VrpFileError(this.#file, this.#line, safeMessage(error.message), { cause: error });
       }
       throw error;
     }

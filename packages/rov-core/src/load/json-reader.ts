@@ -2,12 +2,18 @@
 // "maxLength", "ta", "expires"}, ...], ...}). It scans bytes as they arrive and turns
 // only the fields of each ROA into numbers; the rest of the document (metadata, ASPA,
 // router keys) is checked for balance and skipped. A ROA cut by a chunk boundary is
-// re-read once the next chunk is in, so memory holds one chunk plus one ROA.
+// re-read once the next chunk is in, so memory holds one chunk plus one ROA. A token, a ROA
+// object or a value nested deeper than the limits below is refused with its line: a
+// hostile file costs at most about one chunk plus the token limit.
 import { parseAsn } from '../asn.js';
 import { AsnError, RovError, VrpFileError } from '../errors.js';
 import { parsePrefixBytes } from '../prefix.js';
 import { checkMaxLength } from '../vrp.js';
+import { quoteInput, safeMessage } from './quote.js';
 import type { VrpFileReader, VrpSink } from './vrp-sink.js';
+
+/** Deepest nesting of arrays and objects accepted in the values that are skipped. */
+export const MAX_JSON_DEPTH = 64;
 
 const QUOTE = 0x22;
 const COMMA = 0x2c;
@@ -94,16 +100,49 @@ export class JsonVrpReader implements VrpFileReader {
   // Where to resume when a token is cut by the end of a chunk.
   #markPos = 0;
   #markLine = 1;
+  // Bytes of the string being skipped so far (it may span chunks).
+  #skipStringBytes = 0;
+  readonly #limit: number;
 
-  constructor(file: string, sink: VrpSink) {
+  /** `limit`: the longest token (string, number) or ROA object accepted, in bytes. */
+  constructor(file: string, sink: VrpSink, limit: number, firstLine = 1) {
     this.#file = file;
     this.#sink = sink;
+    this.#limit = limit;
+    this.#line = firstLine;
+    this.#markLine = firstLine;
   }
 
   push(chunk: Buffer): void {
     this.#buf = this.#pos < this.#buf.length ? Buffer.concat([this.#buf.subarray(this.#pos), chunk]) : chunk;
     this.#pos = 0;
     this.#run();
+    this.#checkHeld();
+  }
+
+  // What is held for the next chunk is blanks (dropped here, their lines counted, so that a
+  // run of them is never held) and the start of one token or ROA: over the limit, that
+  // token is too, so it is refused now instead of growing with the input.
+  #checkHeld(): void {
+    const buf = this.#buf;
+    let i = this.#pos;
+    while (i < buf.length) {
+      const c = buf[i]!;
+      if (c === NEWLINE) this.#line++;
+      else if (c !== 0x20 && c !== 0x09 && c !== 0x0d) break;
+      i++;
+    }
+    this.#pos = i;
+    if (buf.length - i > this.#limit) throw this.#tooLong(this.#line);
+  }
+
+  #tooLong(line: number): VrpFileError {
+    const near = this.#buf.toString('latin1', this.#pos, Math.min(this.#buf.length, this.#pos + 25));
+    return new VrpFileError(
+      this.#file,
+      line,
+      `a token or ROA object longer than the limit of ${this.#limit} bytes (starting ${quoteInput(near, 24)})`,
+    );
   }
 
   end(): void {
@@ -247,6 +286,7 @@ export class JsonVrpReader implements VrpFileReader {
     const n = buf.length;
     const line = this.#line;
     let i = this.#pos;
+    const roaStart = i;
     if (buf[i] !== OPEN_BRACE) throw this.#error('each entry of "roas" must be an object');
     let asn = -1;
     let prefixCode = -1;
@@ -309,6 +349,10 @@ export class JsonVrpReader implements VrpFileReader {
         i = skipSpace(buf, i);
         if (i >= n) throw NEED_MORE;
       }
+    }
+    if (i - roaStart > this.#limit) {
+      this.#pos = roaStart;
+      throw this.#tooLong(line);
     }
     this.#pos = i;
     this.#line += skippedLines;
@@ -387,7 +431,7 @@ export class JsonVrpReader implements VrpFileReader {
       let end = i;
       while (end < buf.length && end - i < 20 && buf[end] !== COMMA && buf[end] !== CLOSE_BRACE) end++;
       throw this.#error(
-        `"${field}" must be a non-negative integer, got ${buf.toString('latin1', start, end).trim()}`,
+        `"${field}" must be a non-negative integer, got ${quoteInput(buf.toString('latin1', start, end).trim())}`,
       );
     }
     this.#pos = i;
@@ -464,6 +508,10 @@ export class JsonVrpReader implements VrpFileReader {
     let i = this.#pos;
     for (;;) {
       if (i >= buf.length) throw NEED_MORE;
+      if (i - start >= this.#limit) {
+        this.#pos = start;
+        throw this.#tooLong(this.#line);
+      }
       const c = buf[i]!;
       if (c === BACKSLASH) i += 2;
       else if (c === QUOTE) break;
@@ -500,24 +548,32 @@ export class JsonVrpReader implements VrpFileReader {
         this.#pos++;
       } else if (c === QUOTE) {
         this.#skipInString = true;
+        this.#skipStringBytes = 0;
         this.#pos++;
       } else {
         // A number, true, false or null: small, so read it whole.
         let i = this.#pos;
-        while (i < buf.length && /[0-9a-zA-Z+\-.]/.test(String.fromCharCode(buf[i]!))) i++;
+        while (i < buf.length && /[0-9a-zA-Z+\-.]/.test(String.fromCharCode(buf[i]!))) {
+          if (++i - this.#pos > this.#limit) throw this.#tooLong(this.#line);
+        }
         if (i === buf.length) throw NEED_MORE;
         const literal = buf.toString('latin1', this.#pos, i);
         if (!/^(-?\d+(\.\d+)?([eE][+-]?\d+)?|true|false|null)$/.test(literal)) {
-          throw this.#error(`invalid JSON value "${literal}"`);
+          throw this.#error(`invalid JSON value ${quoteInput(literal)}`);
         }
         this.#pos = i;
         return true;
       }
     }
     let i = this.#pos;
+    const limit = this.#limit;
     while (i < buf.length) {
       const c = buf[i++]!;
       if (this.#skipInString) {
+        if (++this.#skipStringBytes >= limit) {
+          this.#pos = i - 1;
+          throw this.#tooLong(this.#line);
+        }
         if (this.#skipEscaped) this.#skipEscaped = false;
         else if (c === BACKSLASH) this.#skipEscaped = true;
         else if (c === QUOTE) {
@@ -527,10 +583,16 @@ export class JsonVrpReader implements VrpFileReader {
             return true;
           }
         }
-      } else if (c === QUOTE) this.#skipInString = true;
-      else if (c === OPEN_BRACE) closers.push(CLOSE_BRACE);
-      else if (c === OPEN_BRACKET) closers.push(CLOSE_BRACKET);
-      else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+      } else if (c === QUOTE) {
+        this.#skipInString = true;
+        this.#skipStringBytes = 0;
+      } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+        if (closers.length >= MAX_JSON_DEPTH) {
+          this.#pos = i - 1;
+          throw this.#error(`arrays and objects nested deeper than ${MAX_JSON_DEPTH} levels`);
+        }
+        closers.push(c === OPEN_BRACE ? CLOSE_BRACE : CLOSE_BRACKET);
+      } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
         if (closers.pop() !== c) {
           this.#pos = i - 1;
           throw this.#error(`unbalanced "${String.fromCharCode(c)}"`);
@@ -587,12 +649,12 @@ export class JsonVrpReader implements VrpFileReader {
     const near = this.#buf
       .toString('latin1', this.#pos, Math.min(this.#buf.length, this.#pos + 24))
       .split('\n')[0];
-    return new VrpFileError(this.#file, line, near ? `${reason} (near "${near}")` : reason);
+    return new VrpFileError(this.#file, line, near ? `${reason} (near ${quoteInput(near, 24)})` : reason);
   }
 
   #wrap(error: unknown, line: number): unknown {
     if (error instanceof RovError && !(error instanceof VrpFileError)) {
-      return new VrpFileError(this.#file, line, error.message, { cause: error });
+      return new VrpFileError(this.#file, line, safeMessage(error.message), { cause: error });
     }
     return error;
   }

@@ -15,7 +15,15 @@ export interface LoadVrpOptions {
   table?: VrpTable;
   /** Force a format instead of detecting it. */
   format?: VrpFileFormat;
+  /**
+   * The longest JSON token (string, number) or ROA object, or CSV line, in bytes (default
+   * DEFAULT_VRP_TOKEN_LIMIT). Longer is refused with the line, before more is read.
+   */
+  tokenLimit?: number;
 }
+
+/** 64 KiB: a ROA object or CSV line is about 100 bytes; real files never come near. */
+export const DEFAULT_VRP_TOKEN_LIMIT = 65_536;
 
 export interface LoadVrpResult {
   table: VrpTable;
@@ -30,7 +38,7 @@ const CHUNK = 1 << 20;
 /** Reads an rpki-client/Routinator JSON or CSV VRP file, gzipped or not. */
 export async function loadVrpFile(path: string, options: LoadVrpOptions = {}): Promise<LoadVrpResult> {
   const table = options.table ?? new VrpTable();
-  const loader = new VrpStreamLoader(path, table, options.format);
+  const loader = new VrpStreamLoader(path, table, options.format, options.tokenLimit);
   const input = createReadStream(path, { highWaterMark: CHUNK });
   try {
     for await (const chunk of input) loader.push(chunk as Buffer);
@@ -51,7 +59,7 @@ export async function loadVrpBuffer(
   options: LoadVrpOptions = {},
 ): Promise<LoadVrpResult> {
   const table = options.table ?? new VrpTable();
-  const loader = new VrpStreamLoader(name, table, options.format);
+  const loader = new VrpStreamLoader(name, table, options.format, options.tokenLimit);
   loader.push(data);
   await loader.end();
   return { table, count: loader.count, format: loader.format ?? 'json', compressed: loader.compressed };
@@ -72,12 +80,15 @@ export class VrpStreamLoader {
   #gunzipDone: Promise<void> | undefined;
   #started = false;
   #head: Buffer = Buffer.alloc(0);
-  #blank: Buffer = Buffer.alloc(0);
+  // Lines passed in the blanks before the first token (the blanks themselves are dropped).
+  #blankLines = 0;
+  readonly #limit: number;
 
-  constructor(name: string, sink: VrpSink, format?: VrpFileFormat) {
+  constructor(name: string, sink: VrpSink, format?: VrpFileFormat, tokenLimit = DEFAULT_VRP_TOKEN_LIMIT) {
     this.#name = name;
     this.#sink = sink;
     this.format = format;
+    this.#limit = tokenLimit;
   }
 
   get count(): number {
@@ -141,19 +152,19 @@ export class VrpStreamLoader {
       while (
         i < chunk.length &&
         (chunk[i] === 0x20 || chunk[i] === 0x0a || chunk[i] === 0x0d || chunk[i] === 0x09)
-      )
+      ) {
+        // Blanks before the first token count for line numbers only.
+        if (chunk[i] === 0x0a) this.#blankLines++;
         i++;
-      if (i === chunk.length) {
-        // Only blanks so far: keep them, they count for line numbers.
-        this.#blank = Buffer.concat([this.#blank, chunk]);
-        return;
       }
-      this.format ??= chunk[i] === 0x7b || chunk[i] === 0x5b ? 'json' : 'csv';
+      if (i === chunk.length) return;
+      chunk = chunk.subarray(i);
+      this.format ??= chunk[0] === 0x7b || chunk[0] === 0x5b ? 'json' : 'csv';
+      const line = 1 + this.#blankLines;
       this.#reader =
         this.format === 'json'
-          ? new JsonVrpReader(this.#name, this.#sink)
-          : new CsvVrpReader(this.#name, this.#sink);
-      if (this.#blank.length > 0) this.#reader.push(this.#blank);
+          ? new JsonVrpReader(this.#name, this.#sink, this.#limit, line)
+          : new CsvVrpReader(this.#name, this.#sink, this.#limit, line);
     }
     this.#reader.push(chunk);
   }
