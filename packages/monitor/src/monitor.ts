@@ -148,6 +148,11 @@ export class Monitor {
             log: this.log,
             classifier: this.classifier,
             ribs: config.bmpRibs,
+            maxRouters: config.bmpMaxRouters,
+            maxPending: config.bmpMaxPending,
+            initTimeout: config.bmpInitTimeout,
+            idleTimeout: config.bmpIdleTimeout,
+            maxMessageLength: config.bmpMaxMessage,
             onChange: () => this.#scheduleAddressSpace(),
           });
     if (this.bmp !== undefined) this.routeSources.push(this.bmp);

@@ -3,7 +3,11 @@ export { BmpError, type BmpErrorCode } from './errors.js';
 export {
   BmpListener,
   DEFAULT_BMP_PORT,
+  DEFAULT_IDLE_TIMEOUT,
+  DEFAULT_INIT_TIMEOUT,
   DEFAULT_MAX_MESSAGE_LENGTH,
+  DEFAULT_MAX_PENDING,
+  DEFAULT_MAX_ROUTERS,
   type BmpListenerCounters,
   type BmpListenerOptions,
 } from './listener.js';

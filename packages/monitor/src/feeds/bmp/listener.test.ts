@@ -40,11 +40,17 @@ async function startListener(
   return { l, port: address.port, sink, log };
 }
 
-async function router(port: number, l: BmpListener): Promise<{ socket: Socket; state: BmpRouter }> {
-  const up = once(l, 'routerUp') as Promise<[BmpRouter]>;
+/** Connects a router and sends its Initiation (RFC 7854: the first message), unless `name` is null. */
+async function router(
+  port: number,
+  l: BmpListener,
+  name: string | null = 'r',
+): Promise<{ socket: Socket; state: BmpRouter }> {
+  const up = once(l, name === null ? 'routerUp' : 'routerInitiated') as Promise<[BmpRouter]>;
   const socket = connect(port, '127.0.0.1');
   sockets.push(socket);
   await once(socket, 'connect');
+  if (name !== null) send(socket, initiation(name));
   const [state] = await up;
   return { socket, state };
 }
@@ -61,10 +67,10 @@ const send = (socket: Socket, ...messages: Bytes[]): boolean =>
 describe('BmpListener', () => {
   it('serves several routers at once; a malformed message closes only that router’s session', async () => {
     const { l, port, sink, log } = await startListener();
-    const a = await router(port, l);
-    const b = await router(port, l);
-    send(a.socket, initiation('a'), routeMonitoring(peer, announce(['192.0.2.0/24'], 1)));
-    send(b.socket, initiation('b'), routeMonitoring(peer, announce(['198.51.100.0/24'], 2)));
+    const a = await router(port, l, 'a');
+    const b = await router(port, l, 'b');
+    send(a.socket, routeMonitoring(peer, announce(['192.0.2.0/24'], 1)));
+    send(b.socket, routeMonitoring(peer, announce(['198.51.100.0/24'], 2)));
     await until(() => sink.events.length === 2);
     expect(l.routers.size).toBe(2);
 
@@ -118,14 +124,105 @@ describe('BmpListener', () => {
     expect(l.routers.size).toBe(0);
   });
 
-  it('refuses routers beyond maxRouters', async () => {
+  it('refuses a router beyond maxRouters when every router holds peers', async () => {
     const { l, port, log } = await startListener({ maxRouters: 1 });
-    await router(port, l);
+    const first = await router(port, l);
+    send(first.socket, routeMonitoring(peer, announce(['192.0.2.0/24'], 1)));
+    await until(() => first.state.peers.size === 1);
     const extra = connect(port, '127.0.0.1');
     sockets.push(extra);
-    await once(extra, 'close');
+    await once(extra, 'connect');
+    const down = once(l, 'routerDown') as Promise<[BmpRouter, BmpCloseReason]>;
+    send(extra, initiation('extra'));
+    const [, reason] = await down;
+    expect(reason.kind).toBe('refused');
     expect(l.counters.refusedConnections).toBe(1);
     expect(log.some((e) => e.event === 'connection-refused')).toBe(true);
+    expect([...l.routers.keys()]).toEqual([first.state.id]);
+  });
+
+  it('closes a connection whose first message is not an Initiation', async () => {
+    const { l, port } = await startListener();
+    const r = await router(port, l, null);
+    const down = once(l, 'routerDown') as Promise<[BmpRouter, BmpCloseReason]>;
+    send(r.socket, routeMonitoring(peer, announce(['192.0.2.0/24'], 1)));
+    const [, reason] = await down;
+    expect(reason.kind === 'error' && (reason.error as BmpError).code).toBe('BMP_ERR_NO_INITIATION');
+    expect(l.routers.size).toBe(0);
+  });
+
+  it('closes a connection that sends no Initiation within initTimeout, even one byte at a time', async () => {
+    const { l, port } = await startListener({ initTimeout: 300 });
+    const silent = await router(port, l, null);
+    const trickle = await router(port, l, null);
+    // A valid Initiation, a byte every 50 ms: it would take longer than the deadline.
+    const bytes = initiation('slow', 'x'.repeat(20));
+    let i = 0;
+    const timer = setInterval(() => {
+      if (i < bytes.length && !trickle.socket.destroyed) trickle.socket.write(Uint8Array.of(bytes[i++]));
+    }, 50);
+    const reasons: BmpCloseReason[] = [];
+    l.on('routerDown', (_r, reason) => reasons.push(reason));
+    await until(() => reasons.length === 2);
+    clearInterval(timer);
+    expect(reasons.map((r) => r.kind)).toEqual(['init-timeout', 'init-timeout']);
+    expect(l.counters.initTimeouts).toBe(2);
+    expect(i).toBeLessThan(bytes.length);
+    await until(() => silent.socket.destroyed && trickle.socket.destroyed);
+    expect(l.routers.size).toBe(0);
+    expect(l.pending).toBe(0);
+  });
+
+  it('holds a real router’s routes after more silent connections than routers and pending slots', async () => {
+    const { l, port, sink } = await startListener({ maxRouters: 4, maxPending: 8 });
+    const silent: Socket[] = [];
+    for (let i = 0; i < 20; i++) silent.push((await router(port, l, null)).socket);
+    expect(l.pending).toBe(8);
+    expect(l.counters.evictedPending).toBe(12);
+    const real = await router(port, l, 'real');
+    send(real.socket, routeMonitoring(peer, announce(['192.0.2.0/24'], 1)));
+    await until(() => sink.events.includes('+ 192.0.2.1 pre-policy 192.0.2.0/24 1'));
+    expect([...l.routers.keys()]).toEqual([real.state.id]);
+    // The real router took the place of the oldest silent one, then left the pending set.
+    expect(l.pending).toBe(7);
+    expect(l.counters.evictedPending).toBe(13);
+  });
+
+  it('gives a new router the slot of a router without peers that went quiet', async () => {
+    const { l, port, sink } = await startListener({ maxRouters: 2, initTimeout: 200 });
+    const busy = await router(port, l, 'busy');
+    send(busy.socket, routeMonitoring(peer, announce(['192.0.2.0/24'], 1)));
+    const idle = await router(port, l, 'idle');
+    await until(() => sink.events.length === 1);
+    // Within initTimeout of its last byte the quiet router keeps its slot.
+    const early = connect(port, '127.0.0.1');
+    sockets.push(early);
+    await once(early, 'connect');
+    const refused = once(l, 'routerDown') as Promise<[BmpRouter, BmpCloseReason]>;
+    send(early, initiation('early'));
+    expect((await refused)[1].kind).toBe('refused');
+    await new Promise((r) => setTimeout(r, 300));
+    const down = once(l, 'routerDown') as Promise<[BmpRouter, BmpCloseReason]>;
+    const late = await router(port, l, 'late');
+    const [gone, reason] = await down;
+    expect(gone.id).toBe(idle.state.id);
+    expect(reason).toMatchObject({ kind: 'evicted', limit: 'routers' });
+    expect([...l.routers.keys()].sort()).toEqual([busy.state.id, late.state.id].sort());
+    expect(l.counters.evictedRouters).toBe(1);
+  });
+
+  it('closes a router that sends nothing within idleTimeout', async () => {
+    const { l, port, sink } = await startListener({ idleTimeout: 200 });
+    const r = await router(port, l);
+    send(r.socket, routeMonitoring(peer, announce(['192.0.2.0/24'], 1)));
+    const down = once(l, 'routerDown') as Promise<[BmpRouter, BmpCloseReason]>;
+    const [, reason] = await down;
+    expect(reason.kind).toBe('idle-timeout');
+    expect(sink.events).toEqual([
+      '+ 192.0.2.1 pre-policy 192.0.2.0/24 1',
+      '- 192.0.2.1 pre-policy 192.0.2.0/24 1',
+    ]);
+    expect(l.counters.idleTimeouts).toBe(1);
   });
 
   it('closes a session announcing a message above the limit before its body arrives', async () => {

@@ -250,6 +250,11 @@ export class BmpSession {
   // routers send long runs for one peer, so most messages skip the key string and map.
   readonly #lastIdentity = new Uint8Array(26);
   #lastPeer: PeerState | undefined;
+  /**
+   * RFC 7854 4.3: the Initiation is the first message. The listener sets this (a
+   * connection is not a router before it); unit tests of the decoding leave it off.
+   */
+  requireInitiation = false;
 
   constructor(
     router: RouterState,
@@ -285,6 +290,14 @@ export class BmpSession {
 
   #message(buf: Uint8Array, start: number, end: number): void {
     const type = buf[start + 5];
+    if (this.requireInitiation && !this.router.initiated && type !== BmpMessageType.Initiation) {
+      throw new BmpError(
+        'BMP_ERR_NO_INITIATION',
+        this.#framer.offset,
+        'the first message must be an Initiation (RFC 7854 section 4.3)',
+        type,
+      );
+    }
     this.router.counters.messages[type < 7 ? type : 7]++;
     const p = start + BMP_HEADER_LENGTH;
     try {

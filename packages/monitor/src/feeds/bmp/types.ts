@@ -145,12 +145,20 @@ export type BmpCloseReason =
   | { kind: 'remote-close'; termination?: Termination }
   | { kind: 'error'; error: BmpError | Error }
   | { kind: 'socket-error'; error: Error }
-  | { kind: 'stopped' };
+  | { kind: 'stopped' }
+  /** No Initiation within the listener's initTimeout. */
+  | { kind: 'init-timeout'; message: string }
+  /** Nothing received within the listener's idleTimeout. */
+  | { kind: 'idle-timeout'; message: string }
+  /** Closed to make room: the oldest pending connection, or a router without peers. */
+  | { kind: 'evicted'; limit: 'pending' | 'routers'; message: string }
+  /** Its Initiation arrived at the router limit and every router held peers. */
+  | { kind: 'refused'; message: string };
 
 export interface BmpListenerEvents {
-  /** A router connected. */
+  /** A connection opened (it becomes a router, in `routers`, with its Initiation). */
   routerUp: [router: BmpRouter];
-  /** A router's Initiation message arrived (sysName / sysDescr are set). */
+  /** A router's Initiation message arrived (sysName / sysDescr are set) and it was admitted. */
   routerInitiated: [router: BmpRouter];
   /** A router's session ended; all its routes were removed (routeRemoved) before this. */
   routerDown: [router: BmpRouter, reason: BmpCloseReason];
