@@ -165,7 +165,13 @@ export class Monitor {
         fallback: () => this.#fallback,
         ...(bmp === undefined
           ? {}
-          : { bmp: { routers: () => bmp.listener.routers.values(), analysis: () => this.#bmpAnalysis } }),
+          : {
+              bmp: {
+                routers: () => bmp.listener.routers.values(),
+                analysis: () => this.#bmpAnalysis,
+                listener: () => bmp.listener,
+              },
+            }),
       },
       {
         version: VERSION,

@@ -12,7 +12,13 @@ export {
   type BmpListenerOptions,
 } from './listener.js';
 export { BmpMessageType, BmpPeerType, PeerDownReason, type PeerDown, type Termination } from './messages.js';
-export { BmpSession, RouterState, type SessionEvents } from './session.js';
+export {
+  BmpSession,
+  RouterState,
+  UPDATE_TREATMENTS,
+  type SessionEvents,
+  type UpdateTreatment,
+} from './session.js';
 export {
   POLICY_STAGES,
   PolicyStage,

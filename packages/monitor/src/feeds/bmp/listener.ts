@@ -15,6 +15,7 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import { BmpSession, RouterState, type PeerState, type SessionEvents } from './session.js';
 import type { BmpError } from './errors.js';
 import type { PeerDown } from './messages.js';
+import { policyStageNames } from './types.js';
 import type {
   BmpCloseReason,
   BmpListenerEvents,
@@ -157,6 +158,23 @@ export class BmpListener extends EventEmitter<BmpListenerEvents> {
       },
       endOfRib: (peer, stage: PolicyStage, afi, safi) => this.emit('endOfRib', peer, stage, afi, safi),
       statistics: (peer) => this.emit('statistics', peer),
+      updateError: (peer, stage, treatment, error) => {
+        const errors = peer.router.counters.updateErrors;
+        const n = errors[0] + errors[1] + errors[2];
+        // A router that sends nothing else must not flood the log: the 1st, 10th, 100th...
+        // are logged, rovkit_bmp_update_errors_total counts them all.
+        if (Math.log10(n) % 1 === 0) {
+          this.#log?.({
+            level: 'warn',
+            event: 'update-error',
+            router: peer.router.id,
+            peer: describePeer(peer),
+            message: `${policyStageNames[stage]} UPDATE error ${n} of this session (${treatment}; logged at 1, 10, 100, ...): ${error.message}`,
+            code: 'BGP_ERR_MALFORMED',
+          });
+        }
+        this.emit('updateError', peer, stage, treatment, error);
+      },
     };
   }
 

@@ -2,6 +2,10 @@
 // BGP4MP / BGP4MP_ET messages, and the legacy TABLE_DUMP. Bytes are pushed in chunks of
 // any size; whole records are parsed in place, and only a record split across chunks is
 // copied (into one reused buffer), so memory is bounded by the largest record.
+//
+// Path ids: the record's subtype says whether its NLRI carry them (RFC 8050 *_ADDPATH
+// subtypes, RFC 6396 otherwise); nothing is guessed, so a record that does not parse as
+// its subtype says is malformed (counted, skipped), never re-read another way.
 import { BgpError } from '../../bgp/errors.js';
 import { formatAddress, formatIPv4 } from '../../bgp/format.js';
 import type { Family, OriginKind, UpdateSink } from '../../bgp/route.js';
