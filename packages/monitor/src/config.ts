@@ -17,6 +17,7 @@ import {
   PolicyStage,
   policyStageNames,
 } from './feeds/bmp/index.js';
+import { DEFAULT_MAX_RECORD_LENGTH } from './feeds/mrt/index.js';
 import { ROUTE_SELECTIONS, type RouteSelection } from './routes/route-classifier.js';
 
 export interface MonitorConfig {
@@ -33,6 +34,8 @@ export interface MonitorConfig {
   routes: string[];
   mrt: string[];
   mrtGroup: string;
+  /** Longest MRT record read (bytes); a longer one stops that file's read. */
+  mrtMaxRecord: number;
   /** BMP listener address; undefined without --bmp. */
   bmp: { host: string; port: number } | undefined;
   /** RIBs whose routes count as the monitor's routes. */
@@ -138,6 +141,14 @@ export const OPTIONS = {
     help: 'MRT dump (RIB or updates; gz, bz2) whose announcements are routes (repeatable)',
   },
   'mrt-group': { kind: 'string', arg: 'NAME', help: 'group of the routes from --mrt (default mrt)' },
+  'mrt-max-record': {
+    kind: 'number',
+    arg: 'BYTES',
+    integer: true,
+    min: 4096,
+    max: 1024 * 1024 * 1024,
+    help: `longest MRT record read; a longer one stops that file's read with MRT_ERR_TOO_LARGE (file, offset, limit), the routes before it stay (default ${DEFAULT_MAX_RECORD_LENGTH})`,
+  },
   bmp: {
     kind: 'string',
     arg: '[HOST:]PORT',
@@ -576,6 +587,7 @@ function checkConfig(raw: Raw, origins: Map<OptionName, Origin>): MonitorConfig 
     routes: bundledRoutes ? [BUNDLED_ROUTES] : routes,
     mrt,
     mrtGroup,
+    mrtMaxRecord: num('mrt-max-record', DEFAULT_MAX_RECORD_LENGTH),
     bmp,
     bmpRibs,
     bmpRoutes,

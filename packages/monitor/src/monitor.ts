@@ -135,7 +135,13 @@ export class Monitor {
     }
     for (const file of config.mrt)
       this.routeSources.push(
-        new MrtRouteSource({ file, sink: this.engine, log: this.log, group: config.mrtGroup }),
+        new MrtRouteSource({
+          file,
+          sink: this.engine,
+          log: this.log,
+          group: config.mrtGroup,
+          maxRecordLength: config.mrtMaxRecord,
+        }),
       );
     // Last: its routers connect once the route lists (which group its routes) are read.
     this.bmp =

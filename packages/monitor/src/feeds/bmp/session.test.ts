@@ -606,3 +606,35 @@ describe('malformed UPDATEs (RFC 7606): counted, never a route that was not sent
     ]);
   });
 });
+
+describe('limits', () => {
+  it('reads a BMP message of exactly the length limit and refuses one byte more from its header', () => {
+    const { s } = session(1000);
+    const atLimit = bmp(6, Array<number>(1000 - 6).fill(0)); // Route Mirroring: counted, skipped
+    push(s, atLimit);
+    expect(s.router.counters.messages[6]).toBe(1);
+    // Only the header of a 1001-byte message: refused before any of its body is buffered.
+    expect(() => push(s, [3, ...u32(1001), 6])).toThrow(
+      expect.objectContaining({ code: 'BMP_ERR_TOO_LARGE', offset: 1000 }),
+    );
+    expect(s.buffered).toBeLessThanOrEqual(6);
+  });
+
+  it('reads a BGP UPDATE of 65535 bytes (RFC 8654) and treats one byte more as unreadable', () => {
+    // 43 bytes of header, lengths and attributes, then 13098 /32s and a /8: 65535 bytes.
+    const prefixes = [
+      ...Array.from({ length: 13098 }, (_, i) => `10.${i >> 8}.${i & 255}.1/32`),
+      '11.0.0.0/8',
+    ];
+    const largest = announce(prefixes, 1);
+    expect(largest.length).toBe(65535);
+    const { s } = session(1 << 20);
+    push(s, routeMonitoring(peerA, largest));
+    const peer = [...s.router.peers.values()][0];
+    expect(peer.routeCount(PolicyStage.PrePolicy)).toBe(13099);
+    // One byte past: the BGP length field cannot say 65536, the message cannot be read.
+    push(s, routeMonitoring(peerA, [...largest, 0]));
+    expect(peer.routeCount(PolicyStage.PrePolicy)).toBe(0);
+    expect(s.router.counters.updateErrors).toEqual([0, 1, 0]);
+  });
+});
