@@ -214,6 +214,29 @@ describe('BmpListener', () => {
     expect(l.counters.evictedRouters).toBe(1);
   });
 
+  it('keeps a router whose UPDATEs do not parse, counting them and logging the 1st, 10th, 100th...', async () => {
+    const { l, port, sink, log } = await startListener();
+    const r = await router(port, l);
+    const bad = update({ attributes: [...origin(), ...nextHop()], nlri: [33, 192, 0, 2, 0] });
+    send(r.socket, ...Array.from({ length: 25 }, () => routeMonitoring(peer, bad)));
+    send(r.socket, routeMonitoring(peer, announce(['192.0.2.0/24'], 1)));
+    await until(() => sink.events.length === 1);
+    expect(r.state.counters.updateErrors).toEqual([0, 25, 0]);
+    expect(log.filter((e) => e.event === 'update-error').map((e) => e.message.split(' (')[0])).toEqual([
+      'pre-policy UPDATE error 1 of this session',
+      'pre-policy UPDATE error 10 of this session',
+    ]);
+    expect(l.routers.size).toBe(1);
+  });
+
+  it('logs connections closed before their Initiation at the 1st, 10th, 100th...', async () => {
+    const { l, port, log } = await startListener({ maxPending: 1 });
+    for (let i = 0; i < 12; i++) await router(port, l, null);
+    await until(() => l.counters.evictedPending === 11);
+    await until(() => log.filter((e) => e.event === 'connection-closed').length === 2);
+    expect(log.filter((e) => e.event === 'router-up' || e.event === 'router-down')).toEqual([]);
+  });
+
   it('closes a router that sends nothing within idleTimeout', async () => {
     const { l, port, sink } = await startListener({ idleTimeout: 200 });
     const r = await router(port, l);

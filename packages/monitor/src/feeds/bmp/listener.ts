@@ -92,6 +92,8 @@ interface Connection {
   initTimer: NodeJS.Timeout | undefined;
   /** Date.now() of the last byte received. */
   lastData: number;
+  /** Became a router (its Initiation was admitted). */
+  admitted: boolean;
 }
 
 /** Thrown through a session's push() to stop reading a connection the listener closed. */
@@ -117,6 +119,7 @@ export class BmpListener extends EventEmitter<BmpListenerEvents> {
   readonly #idleTimeout: number;
   readonly #log: ((entry: BmpLogEntry) => void) | undefined;
   readonly #connections = new Map<string, Connection>();
+  #closedBeforeInitiation = 0;
   /** Connections without Initiation, oldest first (Map keeps insertion order). */
   readonly #pending = new Map<string, Connection>();
   readonly #routers = new Map<string, BmpRouter>();
@@ -254,6 +257,7 @@ export class BmpListener extends EventEmitter<BmpListenerEvents> {
       closed: new Promise((resolve) => (markClosed = resolve)),
       initTimer: undefined,
       lastData: Date.now(),
+      admitted: false,
     };
     connection.initTimer = setTimeout(() => {
       this.counters.initTimeouts++;
@@ -264,7 +268,6 @@ export class BmpListener extends EventEmitter<BmpListenerEvents> {
     }, this.#initTimeout);
     this.#connections.set(router.id, connection);
     this.#pending.set(router.id, connection);
-    this.#log?.({ level: 'info', event: 'router-up', router: router.id, message: 'router connected' });
     this.emit('routerUp', router);
 
     socket.on('data', (chunk: Buffer) => {
@@ -309,12 +312,23 @@ export class BmpListener extends EventEmitter<BmpListenerEvents> {
         });
       } finally {
         this.#routers.delete(router.id);
-        this.#log?.({
-          level: reason.kind === 'remote-close' || reason.kind === 'stopped' ? 'info' : 'warn',
-          event: 'router-down',
-          router: router.id,
-          message: `router disconnected (${reason.kind}${'message' in reason ? `: ${reason.message}` : ''})`,
-        });
+        const why = `${reason.kind}${'message' in reason ? `: ${reason.message}` : ''}`;
+        if (connection.admitted) {
+          this.#log?.({
+            level: reason.kind === 'remote-close' || reason.kind === 'stopped' ? 'info' : 'warn',
+            event: 'router-down',
+            router: router.id,
+            message: `router disconnected (${why})`,
+          });
+        } else if (Math.log10(++this.#closedBeforeInitiation) % 1 === 0) {
+          // A scan or a flood of connections must not flood the log: the 1st, 10th, 100th...
+          this.#log?.({
+            level: 'warn',
+            event: 'connection-closed',
+            router: router.id,
+            message: `connection closed before its Initiation (${why}); ${this.#closedBeforeInitiation} so far, logged at 1, 10, 100, ...`,
+          });
+        }
         this.emit('routerDown', router, reason);
         markClosed();
       }
@@ -342,7 +356,14 @@ export class BmpListener extends EventEmitter<BmpListenerEvents> {
       throw new Closed();
     }
     this.#routers.set(router.id, router);
+    connection.admitted = true;
     if (this.#idleTimeout > 0) connection.socket.setTimeout(this.#idleTimeout);
+    this.#log?.({
+      level: 'info',
+      event: 'router-up',
+      router: router.id,
+      message: `router connected${router.sysName === undefined ? '' : ` (${router.sysName})`}`,
+    });
     this.emit('routerInitiated', router);
   }
 

@@ -188,6 +188,7 @@ export interface BmpLogEntry {
     | 'peer-up'
     | 'peer-down'
     | 'connection-refused'
+    | 'connection-closed'
     | 'update-error';
   router: string;
   peer?: string;
