@@ -78,7 +78,7 @@ describe('the Grafana dashboard and alert rules', () => {
     expect(exprs.length).toBeGreaterThan(15);
     const used = new Set(exprs.flatMap(namesIn));
     for (const name of used) expect(names, `${name} is queried but not exported`).toContain(name);
-    // The issues' lists (5: the monitor, 6: BMP and fallback), exactly: nothing missing
+    // The issues' lists (5: the monitor, 6: BMP and fallback, 11: hardening), exactly: nothing missing
     // from the exposition, nothing extra.
     expect([...names].sort()).toEqual(
       [
@@ -103,6 +103,10 @@ describe('the Grafana dashboard and alert rules', () => {
         'rovkit_bmp_peers_up',
         'rovkit_bmp_messages_total',
         'rovkit_bmp_peer_routes',
+        // 11: the BMP listener's limits and malformed UPDATEs.
+        'rovkit_bmp_update_errors_total',
+        'rovkit_bmp_closed_connections_total',
+        'rovkit_bmp_connections',
       ].sort(),
     );
   });

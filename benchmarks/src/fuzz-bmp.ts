@@ -237,6 +237,7 @@ const noEvents: SessionEvents = {
   peerDown() {},
   endOfRib() {},
   statistics() {},
+  updateError() {},
 };
 
 /** Counts and hashes route changes, so that two feedings can be compared cheaply. */

@@ -94,6 +94,9 @@ describe('monitor configuration', () => {
       '--bmp-routes own needs --own-asn or --routes to tell your routes',
     ],
     [['--bmp', '1', '--bmp-routes', 'listed'], '--bmp-routes listed needs --routes'],
+    [['--bmp-init-timeout', '5'], '--bmp-init-timeout needs --bmp'],
+    [['--bmp', '1', '--bmp-max-pending', '0'], '--bmp-max-pending must be at least 1, not 0'],
+    [['--bmp', '1', '--bmp-max-message', '4143'], '--bmp-max-message must be at least 4144, not 4143'],
     [
       ['--bmp', '1', '--bmp-rib', 'pre-policy,adj-rib-in'],
       '--bmp-rib takes pre-policy, post-policy, loc-rib, adj-rib-out-pre-policy or adj-rib-out-post-policy, not "adj-rib-in"',
@@ -113,6 +116,33 @@ describe('monitor configuration', () => {
       ownAsns: [64500, 64501, 4200000000],
       bmpGroup: 'bmp',
       bmpPeerMetrics: false,
+      bmpMaxRouters: 256,
+      bmpMaxPending: 64,
+      bmpInitTimeout: 10_000,
+      bmpIdleTimeout: 0,
+      bmpMaxMessage: 262_144,
+    });
+    expect(
+      config([
+        '--bmp',
+        '1',
+        '--bmp-max-routers',
+        '2',
+        '--bmp-max-pending',
+        '3',
+        '--bmp-init-timeout',
+        '0.5',
+        '--bmp-idle-timeout',
+        '3600',
+        '--bmp-max-message',
+        '65583',
+      ]),
+    ).toMatchObject({
+      bmpMaxRouters: 2,
+      bmpMaxPending: 3,
+      bmpInitTimeout: 500,
+      bmpIdleTimeout: 3_600_000,
+      bmpMaxMessage: 65583,
     });
     // BMP is a route source: the bundled routes are not loaded beside it.
     expect(c.routes).toEqual([]);

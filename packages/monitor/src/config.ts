@@ -10,7 +10,15 @@ import { ConfigError } from './errors.js';
 import { DEFAULT_PORT } from './http/server.js';
 import { DEFAULT_HTTP_LIMITS, type HttpLimits } from './http/limits.js';
 import type { LogLevel } from './log.js';
-import { PolicyStage, policyStageNames } from './feeds/bmp/index.js';
+import {
+  DEFAULT_INIT_TIMEOUT,
+  DEFAULT_MAX_MESSAGE_LENGTH,
+  DEFAULT_MAX_PENDING,
+  DEFAULT_MAX_ROUTERS,
+  PolicyStage,
+  policyStageNames,
+} from './feeds/bmp/index.js';
+import { DEFAULT_MAX_RECORD_LENGTH } from './feeds/mrt/index.js';
 import { ROUTE_SELECTIONS, type RouteSelection } from './routes/route-classifier.js';
 import { DEFAULT_ROUTE_LINE_LIMIT } from './routes/route-list.js';
 import { DEFAULT_VRP_TOKEN_LIMIT } from '@rovkit/core';
@@ -29,6 +37,8 @@ export interface MonitorConfig {
   routes: string[];
   mrt: string[];
   mrtGroup: string;
+  /** Longest MRT record read (bytes); a longer one stops that file's read. */
+  mrtMaxRecord: number;
   /** BMP listener address; undefined without --bmp. */
   bmp: { host: string; port: number } | undefined;
   /** RIBs whose routes count as the monitor's routes. */
@@ -38,6 +48,12 @@ export interface MonitorConfig {
   /** Group of BMP routes that are neither listed nor own (with --bmp-routes all). */
   bmpGroup: string;
   bmpPeerMetrics: boolean;
+  /** BMP listener limits (see feeds/bmp/listener.ts); timeouts in ms, 0 idle is off. */
+  bmpMaxRouters: number;
+  bmpMaxPending: number;
+  bmpInitTimeout: number;
+  bmpIdleTimeout: number;
+  bmpMaxMessage: number;
   bind: string;
   port: number;
   /** Limits of the HTTP listener (--http-*). */
@@ -134,6 +150,14 @@ export const OPTIONS = {
     help: 'MRT dump (RIB or updates; gz, bz2) whose announcements are routes (repeatable)',
   },
   'mrt-group': { kind: 'string', arg: 'NAME', help: 'group of the routes from --mrt (default mrt)' },
+  'mrt-max-record': {
+    kind: 'number',
+    arg: 'BYTES',
+    integer: true,
+    min: 4096,
+    max: 1024 * 1024 * 1024,
+    help: `longest MRT record read; a longer one stops that file's read with MRT_ERR_TOO_LARGE (file, offset, limit), the routes before it stay (default ${DEFAULT_MAX_RECORD_LENGTH})`,
+  },
   bmp: {
     kind: 'string',
     arg: '[HOST:]PORT',
@@ -162,6 +186,42 @@ export const OPTIONS = {
   'bmp-peer-metrics': {
     kind: 'boolean',
     help: 'export rovkit_bmp_peers_up, rovkit_bmp_messages_total and rovkit_bmp_peer_routes per router and peer (opt-in)',
+  },
+  'bmp-max-routers': {
+    kind: 'number',
+    arg: 'N',
+    integer: true,
+    min: 1,
+    help: `BMP routers (sessions that sent their Initiation) at once; at the limit a new router takes the slot of one without peers that went quiet, else it is refused (default ${DEFAULT_MAX_ROUTERS})`,
+  },
+  'bmp-max-pending': {
+    kind: 'number',
+    arg: 'N',
+    integer: true,
+    min: 1,
+    help: `BMP connections waiting for their Initiation at once; a new one closes the oldest (default ${DEFAULT_MAX_PENDING})`,
+  },
+  'bmp-init-timeout': {
+    kind: 'number',
+    arg: 'SECONDS',
+    seconds: true,
+    min: 0.05,
+    help: `close a BMP connection that has not sent its Initiation within this time (default ${DEFAULT_INIT_TIMEOUT / 1000})`,
+  },
+  'bmp-idle-timeout': {
+    kind: 'number',
+    arg: 'SECONDS',
+    seconds: true,
+    min: 0,
+    help: "close a BMP router that sends nothing for this long (default 0: off; BMP has no keepalive, so set it above your routers' statistics interval)",
+  },
+  'bmp-max-message': {
+    kind: 'number',
+    arg: 'BYTES',
+    integer: true,
+    min: 4144,
+    max: 16 * 1024 * 1024,
+    help: `longest BMP message accepted; a longer one closes that router's session (default ${DEFAULT_MAX_MESSAGE_LENGTH})`,
   },
   bind: {
     kind: 'string',
@@ -557,7 +617,18 @@ function checkConfig(raw: Raw, origins: Map<OptionName, Origin>): MonitorConfig 
     const host = m![1] === undefined ? '127.0.0.1' : m![1].replace(/^\[(.*)\]$/, '$1');
     bmp = { host, port: Number(m![2]) };
   }
-  const bmpOnly = ['bmp-routes', 'own-asn', 'bmp-rib', 'bmp-group', 'bmp-peer-metrics'] as const;
+  const bmpOnly = [
+    'bmp-routes',
+    'own-asn',
+    'bmp-rib',
+    'bmp-group',
+    'bmp-peer-metrics',
+    'bmp-max-routers',
+    'bmp-max-pending',
+    'bmp-init-timeout',
+    'bmp-idle-timeout',
+    'bmp-max-message',
+  ] as const;
   if (bmp === undefined) for (const name of bmpOnly) if (raw[name] !== undefined) fail(name, 'needs --bmp');
   const bundledRoutes = routes.length === 0 && mrt.length === 0 && bmp === undefined;
   const mrtGroup = str('mrt-group') ?? 'mrt';
@@ -622,12 +693,18 @@ function checkConfig(raw: Raw, origins: Map<OptionName, Origin>): MonitorConfig 
     routes: bundledRoutes ? [BUNDLED_ROUTES] : routes,
     mrt,
     mrtGroup,
+    mrtMaxRecord: num('mrt-max-record', DEFAULT_MAX_RECORD_LENGTH),
     bmp,
     bmpRibs,
     bmpRoutes,
     ownAsns,
     bmpGroup,
     bmpPeerMetrics: bool('bmp-peer-metrics'),
+    bmpMaxRouters: num('bmp-max-routers', DEFAULT_MAX_ROUTERS),
+    bmpMaxPending: num('bmp-max-pending', DEFAULT_MAX_PENDING),
+    bmpInitTimeout: num('bmp-init-timeout', DEFAULT_INIT_TIMEOUT / 1000),
+    bmpIdleTimeout: num('bmp-idle-timeout', 0),
+    bmpMaxMessage: num('bmp-max-message', DEFAULT_MAX_MESSAGE_LENGTH),
     bind: str('bind') ?? '0.0.0.0',
     port: num('port', DEFAULT_PORT),
     httpLimits,

@@ -6,7 +6,13 @@
 import { Counter, Gauge, Registry } from 'prom-client';
 import { AFIS, STATE_OF_CODE, STATES, type Engine } from './engine/engine.js';
 import { FALLBACKS, type FallbackResult } from './engine/fallback.js';
-import { policyStageNames, POLICY_STAGES, type BmpRouter } from './feeds/bmp/index.js';
+import {
+  policyStageNames,
+  POLICY_STAGES,
+  UPDATE_TREATMENTS,
+  type BmpListenerCounters,
+  type BmpRouter,
+} from './feeds/bmp/index.js';
 import type { BmpAnalysis } from './sources/bmp-analysis.js';
 import { routerLabels } from './sources/bmp-analysis.js';
 import { CACHE_STATES, type RtrCacheStatus } from './sources/rtr-source.js';
@@ -46,6 +52,8 @@ export interface MetricsSources {
   readonly bmp?: {
     routers(): Iterable<BmpRouter>;
     analysis(): BmpAnalysis;
+    /** The listener's connection counters and the connections waiting for Initiation. */
+    listener?(): { readonly counters: BmpListenerCounters; readonly pending: number };
   };
 }
 
@@ -275,6 +283,57 @@ export function createMetrics(sources: MetricsSources, options: MetricsOptions):
         for (const r of bmp.analysis().routers) this.set({ router: r.label }, r.rejected);
       },
     });
+  }
+  if (bmp !== undefined) {
+    // Bounded labels: the connected routers (at most --bmp-max-routers) and three treatments.
+    new Counter({
+      name: 'rovkit_bmp_update_errors_total',
+      help: 'Route Monitoring messages from each BMP router (current session) whose BGP UPDATE does not parse, by RFC 7606 treatment: treat-as-withdraw (its routes withdrawn), reset (the peer RIB family forgotten), not-update (another BGP message type, ignored).',
+      labelNames: ['router', 'treatment'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [router, label] of routerLabels(bmp.routers()))
+          for (let t = 0; t < UPDATE_TREATMENTS.length; t++)
+            this.inc(
+              { router: label, treatment: UPDATE_TREATMENTS[t]! },
+              router.counters.updateErrors[t] ?? 0,
+            );
+      },
+    });
+    const listener = bmp.listener;
+    if (listener !== undefined) {
+      new Counter({
+        name: 'rovkit_bmp_closed_connections_total',
+        help: 'BMP connections the listener closed, by reason: init_timeout (no Initiation in --bmp-init-timeout), idle_timeout, pending_evicted (--bmp-max-pending), router_evicted (a router without peers gave its slot), refused (--bmp-max-routers), error (a malformed stream).',
+        labelNames: ['reason'],
+        registers: [registry],
+        collect() {
+          this.reset();
+          const c = listener().counters;
+          this.inc({ reason: 'init_timeout' }, c.initTimeouts);
+          this.inc({ reason: 'idle_timeout' }, c.idleTimeouts);
+          this.inc({ reason: 'pending_evicted' }, c.evictedPending);
+          this.inc({ reason: 'router_evicted' }, c.evictedRouters);
+          this.inc({ reason: 'refused' }, c.refusedConnections);
+          this.inc({ reason: 'error' }, c.sessionErrors);
+        },
+      });
+      new Gauge({
+        name: 'rovkit_bmp_connections',
+        help: 'BMP connections open: state="router" sent its Initiation, state="pending" is waiting for it.',
+        labelNames: ['state'],
+        registers: [registry],
+        collect() {
+          this.reset();
+          const l = listener();
+          let routers = 0;
+          for (const _ of bmp.routers()) routers++;
+          this.set({ state: 'router' }, routers);
+          this.set({ state: 'pending' }, l.pending);
+        },
+      });
+    }
   }
   if (bmp !== undefined && options.bmpPeerMetrics === true) {
     new Gauge({

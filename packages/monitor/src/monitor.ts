@@ -137,7 +137,13 @@ export class Monitor {
     }
     for (const file of config.mrt)
       this.routeSources.push(
-        new MrtRouteSource({ file, sink: this.engine, log: this.log, group: config.mrtGroup }),
+        new MrtRouteSource({
+          file,
+          sink: this.engine,
+          log: this.log,
+          group: config.mrtGroup,
+          maxRecordLength: config.mrtMaxRecord,
+        }),
       );
     // Last: its routers connect once the route lists (which group its routes) are read.
     this.bmp =
@@ -150,6 +156,11 @@ export class Monitor {
             log: this.log,
             classifier: this.classifier,
             ribs: config.bmpRibs,
+            maxRouters: config.bmpMaxRouters,
+            maxPending: config.bmpMaxPending,
+            initTimeout: config.bmpInitTimeout,
+            idleTimeout: config.bmpIdleTimeout,
+            maxMessageLength: config.bmpMaxMessage,
             onChange: () => this.#scheduleAddressSpace(),
           });
     if (this.bmp !== undefined) this.routeSources.push(this.bmp);
@@ -162,7 +173,13 @@ export class Monitor {
         fallback: () => this.#fallback,
         ...(bmp === undefined
           ? {}
-          : { bmp: { routers: () => bmp.listener.routers.values(), analysis: () => this.#bmpAnalysis } }),
+          : {
+              bmp: {
+                routers: () => bmp.listener.routers.values(),
+                analysis: () => this.#bmpAnalysis,
+                listener: () => bmp.listener,
+              },
+            }),
       },
       {
         version: VERSION,

@@ -1,5 +1,6 @@
 // Random UPDATEs built byte by byte against a naive oracle, and a fuzz run over random and
-// mutated messages: only BgpError may escape, and whatever is emitted is well formed.
+// mutated messages: only BgpError may escape, whatever is emitted is well formed, and the
+// RFC 7606 recovery of a message that does not parse only ever withdraws.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BgpError } from './errors.js';
@@ -157,6 +158,8 @@ describe('UPDATE parsing against a naive oracle', () => {
 /** Checks the shape of every emitted route; throws a plain Error (not BgpError) when wrong. */
 class CheckingSink implements UpdateSink {
   count = 0;
+  /** Set while recover() runs: it may only withdraw. */
+  recovering = false;
   announce(
     f: Family,
     w0: number,
@@ -168,6 +171,7 @@ class CheckingSink implements UpdateSink {
     o: number,
     k: OriginKind,
   ): void {
+    if (this.recovering) throw new Error('recover() announced a route');
     this.withdraw(f, w0, w1, w2, w3, l, id);
     if (!Number.isInteger(o) || o < 0 || o > 0xffffffff || (k !== 0 && o !== 0) || k < 0 || k > 2) {
       throw new Error(`bad origin ${o}/${k}`);
@@ -239,6 +243,11 @@ function parseOnly(bytes: Uint8Array, options: [boolean, boolean, boolean], mode
   } catch (error) {
     if (!(error instanceof BgpError)) throw error;
     expect(error.code).toBe('BGP_ERR_MALFORMED');
+    if (mode !== 0) return;
+    // RFC 7606 recovery of the same message: withdrawals only, a known outcome, no throw.
+    expect(sink.count).toBe(0);
+    sink.recovering = true;
+    expect([0, 1, 2, 3]).toContain(parser.recover(bytes, 0, bytes.length));
   }
 }
 

@@ -38,6 +38,18 @@ const enum Segment {
 const AS_TRANS = 23456;
 
 /**
+ * What UpdateParser.recover() did with an UPDATE that does not parse (RFC 7606): 0 is
+ * treat-as-withdraw (every route the message names was withdrawn); otherwise the bits
+ * of the families whose routes from this peer can no longer be known (session reset or
+ * AFI/SAFI disable): the caller forgets them.
+ */
+export const Recovery = { Withdrawn: 0, ResetV4: 1, ResetV6: 2, ResetAll: 3 } as const;
+
+/** Bits of UpdateParser.families. */
+export const NLRI_V4 = 1;
+export const NLRI_V6 = 2;
+
+/**
  * Checks a BGP message header at `start` whose message must end exactly at `end` (the
  * enclosing MRT record or BMP message gives the end), and returns the message type.
  */
@@ -100,6 +112,30 @@ function checkNlri(
   return count;
 }
 
+/** checkNlri as a test: whether [start, end) reads as NLRI. */
+function nlriParses(
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  maxLength: number,
+  addPath: boolean,
+): boolean {
+  try {
+    checkNlri(buf, start, end, maxLength, addPath, 'nlri');
+    return true;
+  } catch (error) {
+    if (error instanceof BgpError) return false;
+    throw error;
+  }
+}
+
+/** 4 or 6 for IPv4 / IPv6 unicast at `p` (AFI, SAFI), else 0. */
+function unicastFamily(buf: Uint8Array, p: number): number {
+  if (buf[p + 2] !== Safi.Unicast) return 0;
+  const afi = (buf[p] << 8) | buf[p + 1];
+  return afi === Afi.IPv4 ? 4 : afi === Afi.IPv6 ? 6 : 0;
+}
+
 /** Word `k` (0..3) of an IPv6 prefix of `bytes` bytes at `p`, host bits of `length` cleared. */
 function prefixWord(buf: Uint8Array, p: number, bytes: number, length: number, k: number): number {
   const bits = length - 32 * k;
@@ -150,6 +186,8 @@ export class UpdateParser {
   discardedAs4Paths = 0;
   /** UPDATEs announcing routes without an AS_PATH attribute (read as an empty path). */
   missingAsPath = 0;
+  /** NLRI_V4 / NLRI_V6: the families with at least one NLRI entry in the last UPDATE parsed. */
+  families = 0;
 
   readonly #sink: UpdateSink;
 
@@ -210,14 +248,16 @@ export class UpdateParser {
         `total path attribute length ${attributesLength} exceeds the ${end - attributesStart} bytes left`,
       );
     }
+    this.families = 0;
     if (withdrawnLength === 0 && attributesLength === 0 && attributesEnd === end) {
       this.#sink.endOfRib(Afi.IPv4, Safi.Unicast);
       return;
     }
 
-    checkNlri(buf, withdrawnStart, withdrawnEnd, 32, this.addPathV4, 'withdrawn');
+    let families =
+      checkNlri(buf, withdrawnStart, withdrawnEnd, 32, this.addPathV4, 'withdrawn') > 0 ? NLRI_V4 : 0;
     this.#scanAttributes(buf, attributesStart, attributesEnd);
-    checkNlri(buf, attributesEnd, end, 32, this.addPathV4, 'nlri');
+    if (checkNlri(buf, attributesEnd, end, 32, this.addPathV4, 'nlri') > 0) families |= NLRI_V4;
 
     // MP attribute bodies: AFI (2), SAFI (1), then for MP_REACH a next hop and a reserved byte.
     let unreachFamily = 0;
@@ -233,7 +273,7 @@ export class UpdateParser {
       unreachFamily = this.#family(buf, s);
       unreachNlri = s + 3;
       if (unreachFamily !== 0) {
-        checkNlri(
+        const n = checkNlri(
           buf,
           unreachNlri,
           e,
@@ -241,6 +281,7 @@ export class UpdateParser {
           this.#addPath(unreachFamily),
           'mp_unreach',
         );
+        if (n > 0) families |= unreachFamily === 4 ? NLRI_V4 : NLRI_V6;
       }
     }
     let reachFamily = 0;
@@ -260,7 +301,15 @@ export class UpdateParser {
       }
       reachFamily = this.#family(buf, s);
       if (reachFamily !== 0) {
-        checkNlri(buf, reachNlri, e, reachFamily === 4 ? 32 : 128, this.#addPath(reachFamily), 'mp_reach');
+        const n = checkNlri(
+          buf,
+          reachNlri,
+          e,
+          reachFamily === 4 ? 32 : 128,
+          this.#addPath(reachFamily),
+          'mp_reach',
+        );
+        if (n > 0) families |= reachFamily === 4 ? NLRI_V4 : NLRI_V6;
       }
     }
 
@@ -272,6 +321,7 @@ export class UpdateParser {
       if (this.#asPathStart < 0) this.missingAsPath++;
       this.#computeOrigin(buf);
     }
+    this.families = families;
 
     // Everything is checked: emit, withdrawals first.
     this.#emitV4(buf, withdrawnStart, withdrawnEnd, false);
@@ -280,6 +330,118 @@ export class UpdateParser {
     this.#emitV4(buf, attributesEnd, end, true);
     if (reachFamily === 4) this.#emitV4(buf, reachNlri, this.#mpReachEnd, true);
     else if (reachFamily === 6) this.#emitV6(buf, reachNlri, this.#mpReachEnd, true);
+  }
+
+  /**
+   * RFC 7606 for a whole UPDATE message (header included) that parseMessage() rejected
+   * with a BgpError, under the same `as4` / ADD-PATH settings. A monitor cannot reset
+   * the session, so it maps the RFC's approaches onto what it holds:
+   * - the NLRI can all be located and read (an AS_PATH that does not parse, attributes
+   *   whose lengths do not add up, section 4 relying on the Total Path Attribute Length):
+   *   treat-as-withdraw (section 2): every route the message names, in the Withdrawn
+   *   Routes, the NLRI field, MP_UNREACH_NLRI or MP_REACH_NLRI, is emitted as withdrawn;
+   * - a Withdrawn Routes or NLRI field that does not parse, a malformed MP_REACH_NLRI or
+   *   MP_UNREACH_NLRI, either of them twice (section 3 g, 3 j, 5.3): session reset or
+   *   AFI/SAFI disable; the families concerned are returned (Recovery.ResetV4 / V6), the
+   *   routes of the message's other families are withdrawn;
+   * - a header or a Withdrawn Routes / Total Path Attribute Length that does not fit the
+   *   message: nothing can be located, Recovery.ResetAll.
+   * Nothing is ever announced here, so the routes held stay a subset of those announced.
+   */
+  recover(buf: Uint8Array, start: number, end: number): number {
+    try {
+      if (readMessageHeader(buf, start, end) !== BgpMessageType.Update) return Recovery.ResetAll;
+    } catch (error) {
+      if (error instanceof BgpError) return Recovery.ResetAll;
+      throw error;
+    }
+    const body = start + BGP_HEADER_LENGTH;
+    if (end - body < 4) return Recovery.ResetAll;
+    const withdrawnStart = body + 2;
+    const withdrawnEnd = withdrawnStart + ((buf[body] << 8) | buf[body + 1]);
+    if (withdrawnEnd + 2 > end) return Recovery.ResetAll;
+    const attributesStart = withdrawnEnd + 2;
+    const attributesEnd = attributesStart + ((buf[withdrawnEnd] << 8) | buf[withdrawnEnd + 1]);
+    if (attributesEnd > end) return Recovery.ResetAll;
+    let reset = 0;
+    if (!nlriParses(buf, withdrawnStart, withdrawnEnd, 32, this.addPathV4)) reset |= Recovery.ResetV4;
+    if (!nlriParses(buf, attributesEnd, end, 32, this.addPathV4)) reset |= Recovery.ResetV4;
+    // The attributes as far as their lengths hold (section 4: the rest is ignored).
+    let reachStart = -1;
+    let reachEnd = 0;
+    let unreachStart = -1;
+    let unreachEnd = 0;
+    let p = attributesStart;
+    while (attributesEnd - p >= 3) {
+      const type = buf[p + 1];
+      let length: number;
+      if ((buf[p] & 0x10) !== 0) {
+        if (attributesEnd - p < 4) break;
+        length = (buf[p + 2] << 8) | buf[p + 3];
+        p += 4;
+      } else {
+        length = buf[p + 2];
+        p += 3;
+      }
+      if (p + length > attributesEnd) break;
+      if (type === Attr.MpReach || type === Attr.MpUnreach) {
+        if ((type === Attr.MpReach ? reachStart : unreachStart) >= 0) return Recovery.ResetAll;
+        if (type === Attr.MpReach) {
+          reachStart = p;
+          reachEnd = p + length;
+        } else {
+          unreachStart = p;
+          unreachEnd = p + length;
+        }
+      }
+      p += length;
+    }
+    let unreachFamily = 0;
+    if (unreachStart >= 0) {
+      if (unreachEnd - unreachStart < 3) return Recovery.ResetAll;
+      unreachFamily = unicastFamily(buf, unreachStart);
+      if (
+        unreachFamily !== 0 &&
+        !nlriParses(
+          buf,
+          unreachStart + 3,
+          unreachEnd,
+          unreachFamily === 4 ? 32 : 128,
+          this.#addPath(unreachFamily),
+        )
+      ) {
+        reset |= unreachFamily === 4 ? Recovery.ResetV4 : Recovery.ResetV6;
+        unreachFamily = 0;
+      }
+    }
+    let reachFamily = 0;
+    let reachNlri = 0;
+    if (reachStart >= 0) {
+      if (reachEnd - reachStart < 3) return Recovery.ResetAll;
+      reachFamily = unicastFamily(buf, reachStart);
+      reachNlri = reachStart + 5 + (reachEnd - reachStart >= 4 ? buf[reachStart + 3] : 0);
+      if (
+        reachFamily !== 0 &&
+        (reachNlri > reachEnd ||
+          !nlriParses(buf, reachNlri, reachEnd, reachFamily === 4 ? 32 : 128, this.#addPath(reachFamily)))
+      ) {
+        reset |= reachFamily === 4 ? Recovery.ResetV4 : Recovery.ResetV6;
+        reachFamily = 0;
+      }
+    }
+    // Withdraw what the message names in the families that are not reset.
+    if ((reset & Recovery.ResetV4) === 0) {
+      this.#emitV4(buf, withdrawnStart, withdrawnEnd, false);
+      this.#emitV4(buf, attributesEnd, end, false);
+    }
+    if (unreachFamily === 4 && (reset & Recovery.ResetV4) === 0)
+      this.#emitV4(buf, unreachStart + 3, unreachEnd, false);
+    else if (unreachFamily === 6 && (reset & Recovery.ResetV6) === 0)
+      this.#emitV6(buf, unreachStart + 3, unreachEnd, false);
+    if (reachFamily === 4 && (reset & Recovery.ResetV4) === 0) this.#emitV4(buf, reachNlri, reachEnd, false);
+    else if (reachFamily === 6 && (reset & Recovery.ResetV6) === 0)
+      this.#emitV6(buf, reachNlri, reachEnd, false);
+    return reset;
   }
 
   /**

@@ -41,7 +41,12 @@ export interface BmpRouteSourceOptions {
   readonly classifier: RouteClassifier;
   /** RIBs whose routes count (default DEFAULT_BMP_RIBS). */
   readonly ribs?: readonly PolicyStage[];
+  /** Listener limits (BmpListenerOptions; defaults there). */
   readonly maxRouters?: number;
+  readonly maxPending?: number;
+  readonly initTimeout?: number;
+  readonly idleTimeout?: number;
+  readonly maxMessageLength?: number;
   /** Called after every route change the listener reports (for debounced analyses). */
   readonly onChange?: () => void;
 }
@@ -77,6 +82,10 @@ export class BmpRouteSource implements RouteSource {
       port: options.port,
       sink,
       ...(options.maxRouters === undefined ? {} : { maxRouters: options.maxRouters }),
+      ...(options.maxPending === undefined ? {} : { maxPending: options.maxPending }),
+      ...(options.initTimeout === undefined ? {} : { initTimeout: options.initTimeout }),
+      ...(options.idleTimeout === undefined ? {} : { idleTimeout: options.idleTimeout }),
+      ...(options.maxMessageLength === undefined ? {} : { maxMessageLength: options.maxMessageLength }),
       log: (entry) => this.#logEntry(entry),
     });
     // Peers coming up or down change the analyses even when no route moves.

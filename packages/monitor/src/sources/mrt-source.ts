@@ -15,6 +15,8 @@ export interface MrtRouteSourceOptions {
   readonly group?: string;
   /** Only routes originated by these ASes (default: all). */
   readonly origins?: ReadonlySet<number>;
+  /** Longest record read (default DEFAULT_MAX_RECORD_LENGTH); a longer one stops the read, what came before stays. */
+  readonly maxRecordLength?: number;
 }
 
 export class MrtRouteSource implements RouteSource {
@@ -29,7 +31,10 @@ export class MrtRouteSource implements RouteSource {
     this.name = `mrt:${options.file}`;
   }
 
-  /** Reads the whole dump; a cut or corrupt file keeps what came before the cut (logged). */
+  /**
+   * Reads the whole dump; a cut or corrupt file, or one with a record over the length
+   * limit, keeps what came before the cut (logged with the file, offset and reason).
+   */
   async start(): Promise<void> {
     const { sink, log, origins } = this.#options;
     if (this.#id < 0) this.#id = sink.registerSource(this.name);
@@ -58,9 +63,15 @@ export class MrtRouteSource implements RouteSource {
       endOfRib: () => {},
     };
     const started = Date.now();
-    this.#reader = new MrtFileSource({ file: this.#options.file, sink: adapter });
+    this.#reader = new MrtFileSource({
+      file: this.#options.file,
+      sink: adapter,
+      ...(this.#options.maxRecordLength === undefined
+        ? {}
+        : { maxRecordLength: this.#options.maxRecordLength }),
+    });
     const result = await this.#reader.start();
-    const cut = result.truncated ?? result.decompressError;
+    const cut = result.tooLarge ?? result.truncated ?? result.decompressError;
     log.log(cut === undefined ? 'info' : 'warn', 'mrt_loaded', {
       source: this.name,
       records: result.stats.records,

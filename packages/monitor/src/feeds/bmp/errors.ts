@@ -4,7 +4,9 @@ export type BmpErrorCode =
   /** A BMP version other than 3 (RFC 7854). */
   | 'BMP_ERR_VERSION'
   /** A message longer than the listener's limit: refusing to buffer it. */
-  | 'BMP_ERR_TOO_LARGE';
+  | 'BMP_ERR_TOO_LARGE'
+  /** A connection whose first message is not an Initiation (RFC 7854 section 4.3). */
+  | 'BMP_ERR_NO_INITIATION';
 
 /**
  * A router's BMP stream that cannot be read. The listener closes that router's session

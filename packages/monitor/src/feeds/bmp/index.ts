@@ -3,12 +3,22 @@ export { BmpError, type BmpErrorCode } from './errors.js';
 export {
   BmpListener,
   DEFAULT_BMP_PORT,
+  DEFAULT_IDLE_TIMEOUT,
+  DEFAULT_INIT_TIMEOUT,
   DEFAULT_MAX_MESSAGE_LENGTH,
+  DEFAULT_MAX_PENDING,
+  DEFAULT_MAX_ROUTERS,
   type BmpListenerCounters,
   type BmpListenerOptions,
 } from './listener.js';
 export { BmpMessageType, BmpPeerType, PeerDownReason, type PeerDown, type Termination } from './messages.js';
-export { BmpSession, RouterState, type SessionEvents } from './session.js';
+export {
+  BmpSession,
+  RouterState,
+  UPDATE_TREATMENTS,
+  type SessionEvents,
+  type UpdateTreatment,
+} from './session.js';
 export {
   POLICY_STAGES,
   PolicyStage,

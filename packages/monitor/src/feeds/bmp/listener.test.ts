@@ -40,13 +40,26 @@ async function startListener(
   return { l, port: address.port, sink, log };
 }
 
-async function router(port: number, l: BmpListener): Promise<{ socket: Socket; state: BmpRouter }> {
-  const up = once(l, 'routerUp') as Promise<[BmpRouter]>;
-  const socket = connect(port, '127.0.0.1');
-  sockets.push(socket);
-  await once(socket, 'connect');
+/** Connects a router and sends its Initiation (RFC 7854: the first message), unless `name` is null. */
+async function router(
+  port: number,
+  l: BmpListener,
+  name: string | null = 'r',
+): Promise<{ socket: Socket; state: BmpRouter }> {
+  const up = once(l, name === null ? 'routerUp' : 'routerInitiated') as Promise<[BmpRouter]>;
+  const socket = await client(port);
+  if (name !== null) send(socket, initiation(name));
   const [state] = await up;
   return { socket, state };
+}
+
+/** A loopback connection; the listener may reset it (closed with unread data), which is no error here. */
+async function client(port: number): Promise<Socket> {
+  const socket = connect(port, '127.0.0.1');
+  socket.on('error', () => undefined);
+  sockets.push(socket);
+  await once(socket, 'connect');
+  return socket;
 }
 
 /** Waits until `check` holds (polling the listener's state), for data in flight over TCP. */
@@ -61,10 +74,10 @@ const send = (socket: Socket, ...messages: Bytes[]): boolean =>
 describe('BmpListener', () => {
   it('serves several routers at once; a malformed message closes only that router’s session', async () => {
     const { l, port, sink, log } = await startListener();
-    const a = await router(port, l);
-    const b = await router(port, l);
-    send(a.socket, initiation('a'), routeMonitoring(peer, announce(['192.0.2.0/24'], 1)));
-    send(b.socket, initiation('b'), routeMonitoring(peer, announce(['198.51.100.0/24'], 2)));
+    const a = await router(port, l, 'a');
+    const b = await router(port, l, 'b');
+    send(a.socket, routeMonitoring(peer, announce(['192.0.2.0/24'], 1)));
+    send(b.socket, routeMonitoring(peer, announce(['198.51.100.0/24'], 2)));
     await until(() => sink.events.length === 2);
     expect(l.routers.size).toBe(2);
 
@@ -118,14 +131,124 @@ describe('BmpListener', () => {
     expect(l.routers.size).toBe(0);
   });
 
-  it('refuses routers beyond maxRouters', async () => {
+  it('refuses a router beyond maxRouters when every router holds peers', async () => {
     const { l, port, log } = await startListener({ maxRouters: 1 });
-    await router(port, l);
-    const extra = connect(port, '127.0.0.1');
-    sockets.push(extra);
-    await once(extra, 'close');
+    const first = await router(port, l);
+    send(first.socket, routeMonitoring(peer, announce(['192.0.2.0/24'], 1)));
+    await until(() => first.state.peers.size === 1);
+    const extra = await client(port);
+    const down = once(l, 'routerDown') as Promise<[BmpRouter, BmpCloseReason]>;
+    send(extra, initiation('extra'));
+    const [, reason] = await down;
+    expect(reason.kind).toBe('refused');
     expect(l.counters.refusedConnections).toBe(1);
     expect(log.some((e) => e.event === 'connection-refused')).toBe(true);
+    expect([...l.routers.keys()]).toEqual([first.state.id]);
+  });
+
+  it('closes a connection whose first message is not an Initiation', async () => {
+    const { l, port } = await startListener();
+    const r = await router(port, l, null);
+    const down = once(l, 'routerDown') as Promise<[BmpRouter, BmpCloseReason]>;
+    send(r.socket, routeMonitoring(peer, announce(['192.0.2.0/24'], 1)));
+    const [, reason] = await down;
+    expect(reason.kind === 'error' && (reason.error as BmpError).code).toBe('BMP_ERR_NO_INITIATION');
+    expect(l.routers.size).toBe(0);
+  });
+
+  it('closes a connection that sends no Initiation within initTimeout, even one byte at a time', async () => {
+    const { l, port } = await startListener({ initTimeout: 300 });
+    const silent = await router(port, l, null);
+    const trickle = await router(port, l, null);
+    // A valid Initiation, a byte every 50 ms: it would take longer than the deadline.
+    const bytes = initiation('slow', 'x'.repeat(20));
+    let i = 0;
+    const timer = setInterval(() => {
+      if (i < bytes.length && !trickle.socket.destroyed) trickle.socket.write(Uint8Array.of(bytes[i++]));
+    }, 50);
+    const reasons: BmpCloseReason[] = [];
+    l.on('routerDown', (_r, reason) => reasons.push(reason));
+    await until(() => reasons.length === 2);
+    clearInterval(timer);
+    expect(reasons.map((r) => r.kind)).toEqual(['init-timeout', 'init-timeout']);
+    expect(l.counters.initTimeouts).toBe(2);
+    expect(i).toBeLessThan(bytes.length);
+    await until(() => silent.socket.destroyed && trickle.socket.destroyed);
+    expect(l.routers.size).toBe(0);
+    expect(l.pending).toBe(0);
+  });
+
+  it('holds a real router’s routes after more silent connections than routers and pending slots', async () => {
+    const { l, port, sink } = await startListener({ maxRouters: 4, maxPending: 8 });
+    const silent: Socket[] = [];
+    for (let i = 0; i < 20; i++) silent.push((await router(port, l, null)).socket);
+    expect(l.pending).toBe(8);
+    expect(l.counters.evictedPending).toBe(12);
+    const real = await router(port, l, 'real');
+    send(real.socket, routeMonitoring(peer, announce(['192.0.2.0/24'], 1)));
+    await until(() => sink.events.includes('+ 192.0.2.1 pre-policy 192.0.2.0/24 1'));
+    expect([...l.routers.keys()]).toEqual([real.state.id]);
+    // The real router took the place of the oldest silent one, then left the pending set.
+    expect(l.pending).toBe(7);
+    expect(l.counters.evictedPending).toBe(13);
+  });
+
+  it('gives a new router the slot of a router without peers that went quiet', async () => {
+    const { l, port, sink } = await startListener({ maxRouters: 2, initTimeout: 200 });
+    const busy = await router(port, l, 'busy');
+    send(busy.socket, routeMonitoring(peer, announce(['192.0.2.0/24'], 1)));
+    const idle = await router(port, l, 'idle');
+    await until(() => sink.events.length === 1);
+    // Within initTimeout of its last byte the quiet router keeps its slot.
+    const early = await client(port);
+    const refused = once(l, 'routerDown') as Promise<[BmpRouter, BmpCloseReason]>;
+    send(early, initiation('early'));
+    expect((await refused)[1].kind).toBe('refused');
+    await new Promise((r) => setTimeout(r, 300));
+    const down = once(l, 'routerDown') as Promise<[BmpRouter, BmpCloseReason]>;
+    const late = await router(port, l, 'late');
+    const [gone, reason] = await down;
+    expect(gone.id).toBe(idle.state.id);
+    expect(reason).toMatchObject({ kind: 'evicted', limit: 'routers' });
+    expect([...l.routers.keys()].sort()).toEqual([busy.state.id, late.state.id].sort());
+    expect(l.counters.evictedRouters).toBe(1);
+  });
+
+  it('keeps a router whose UPDATEs do not parse, counting them and logging the 1st, 10th, 100th...', async () => {
+    const { l, port, sink, log } = await startListener();
+    const r = await router(port, l);
+    const bad = update({ attributes: [...origin(), ...nextHop()], nlri: [33, 192, 0, 2, 0] });
+    send(r.socket, ...Array.from({ length: 25 }, () => routeMonitoring(peer, bad)));
+    send(r.socket, routeMonitoring(peer, announce(['192.0.2.0/24'], 1)));
+    await until(() => sink.events.length === 1);
+    expect(r.state.counters.updateErrors).toEqual([0, 25, 0]);
+    expect(log.filter((e) => e.event === 'update-error').map((e) => e.message.split(' (')[0])).toEqual([
+      'pre-policy UPDATE error 1 of this session',
+      'pre-policy UPDATE error 10 of this session',
+    ]);
+    expect(l.routers.size).toBe(1);
+  });
+
+  it('logs connections closed before their Initiation at the 1st, 10th, 100th...', async () => {
+    const { l, port, log } = await startListener({ maxPending: 1 });
+    for (let i = 0; i < 12; i++) await router(port, l, null);
+    await until(() => l.counters.evictedPending === 11);
+    await until(() => log.filter((e) => e.event === 'connection-closed').length === 2);
+    expect(log.filter((e) => e.event === 'router-up' || e.event === 'router-down')).toEqual([]);
+  });
+
+  it('closes a router that sends nothing within idleTimeout', async () => {
+    const { l, port, sink } = await startListener({ idleTimeout: 200 });
+    const r = await router(port, l);
+    send(r.socket, routeMonitoring(peer, announce(['192.0.2.0/24'], 1)));
+    const down = once(l, 'routerDown') as Promise<[BmpRouter, BmpCloseReason]>;
+    const [, reason] = await down;
+    expect(reason.kind).toBe('idle-timeout');
+    expect(sink.events).toEqual([
+      '+ 192.0.2.1 pre-policy 192.0.2.0/24 1',
+      '- 192.0.2.1 pre-policy 192.0.2.0/24 1',
+    ]);
+    expect(l.counters.idleTimeouts).toBe(1);
   });
 
   it('closes a session announcing a message above the limit before its body arrives', async () => {
@@ -168,6 +291,7 @@ describe('BMP fuzz', () => {
     peerDown() {},
     endOfRib() {},
     statistics() {},
+    updateError() {},
   };
 
   /**

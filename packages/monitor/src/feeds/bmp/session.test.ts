@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { BgpError } from '../../bgp/errors.js';
 import {
   as4Path,
   asPath,
+  attribute,
   capAddPath,
   capFourOctetAs,
   header,
@@ -40,7 +40,7 @@ import {
   termination,
   type PeerSpec,
 } from './testing/build.js';
-import { PolicyStage, policyStageNames } from './types.js';
+import { POLICY_STAGES, PolicyStage, policyStageNames } from './types.js';
 
 class Recorder implements SessionEvents {
   readonly events: string[] = [];
@@ -60,6 +60,9 @@ class Recorder implements SessionEvents {
   }
   statistics(peer: PeerState): void {
     this.events.push(`stats ${peer.address} ${JSON.stringify([...peer.statistics])}`);
+  }
+  updateError(peer: PeerState, stage: PolicyStage, treatment: string, error: Error): void {
+    this.events.push(`update-error ${peer.address} ${policyStageNames[stage]} ${treatment} ${error.name}`);
   }
 }
 
@@ -434,14 +437,6 @@ describe('malformed BMP', () => {
     ['a length below the header', [3, ...u32(5), 0], 'BMP_ERR_MALFORMED', 0],
     ['a length above the limit', [3, ...u32(70000), 0], 'BMP_ERR_TOO_LARGE', 0],
     ['a cut per-peer header', bmp(0, perPeer(peerA).slice(0, 30)), 'BMP_ERR_MALFORMED', 0],
-    ['a BGP message with a bad marker', routeMonitoring(peerA, badBgp), 'BMP_ERR_MALFORMED', 0],
-    ['a KEEPALIVE in Route Monitoring', routeMonitoring(peerA, keepalive()), 'BMP_ERR_MALFORMED', 0],
-    [
-      'a BGP length past the message',
-      bmp(0, [...perPeer(peerA), ...good.slice(48, -1)]),
-      'BMP_ERR_MALFORMED',
-      0,
-    ],
     [
       'a Peer Up whose OPEN is cut',
       bmp(3, [...perPeer(peerA), ...Array<number>(20).fill(0), ...open({ asn: 1 }).slice(0, 25)]),
@@ -486,16 +481,160 @@ describe('malformed BMP', () => {
     expect(error.offset).toBe(before.length);
     expect(error.messageType).toBe(type);
   });
+});
 
-  it('keeps the BGP fault as the cause', () => {
-    const { s } = session();
-    try {
-      s.push(Uint8Array.from(routeMonitoring(peerA, badBgp)));
-    } catch (error) {
-      expect((error as BmpError).cause).toBeInstanceOf(BgpError);
-      expect(((error as BmpError).cause as BgpError).part).toBe('header');
-      return;
+describe('malformed UPDATEs (RFC 7606): counted, never a route that was not sent', () => {
+  const held = (s: BmpSession): string[] =>
+    [...s.router.peers.values()].flatMap((p) =>
+      POLICY_STAGES.flatMap((stage) =>
+        [...p.routes(stage)].map(
+          (r) =>
+            `${p.address} ${policyStageNames[stage]} ${r.prefix}${r.pathId === 0 ? '' : ` id=${r.pathId}`}`,
+        ),
+      ),
+    );
+  /** Route Monitoring whose UPDATE has these raw NLRI bytes after good attributes. */
+  const rawNlri = (peer: PeerSpec, bytes: Bytes): Bytes =>
+    routeMonitoring(peer, update({ attributes: attrs(1), nlri: bytes }));
+
+  it('does not read a /33 with four bytes as a path id and 0.0.0.0/0 where ADD-PATH was not negotiated', () => {
+    // The counterexample: 33, 192.0.2.0 is no IPv4 prefix; read with a path id it would
+    // be path id 0x21c00002 and 0.0.0.0/0.
+    for (const peerUpFirst of [true, false]) {
+      const { s, rec } = session();
+      if (peerUpFirst) push(s, up(peerA));
+      push(
+        s,
+        routeMonitoring(peerA, announce(['198.51.100.0/24'], 1)),
+        routeMonitoring({ ...peerA, flags: POST }, announce(['198.51.100.0/24'], 1)),
+        routeMonitoring(peerB, announce(['203.0.113.0/24'], 2)),
+        rawNlri(peerA, [33, 192, 0, 2, 0]),
+      );
+      // The NLRI field cannot be read: the peer's IPv4 pre-policy routes are unknown now
+      // (session reset, as a router would do), the other RIB and the other peer stay.
+      expect(held(s)).toEqual([
+        '192.0.2.1 post-policy 198.51.100.0/24',
+        '2001:db8::2 pre-policy 203.0.113.0/24',
+      ]);
+      expect(s.router.counters.updateErrors).toEqual([0, 1, 0]);
+      expect(s.router.counters.addPathCorrections).toBe(0);
+      expect(rec.events.at(-1)).toBe('update-error 192.0.2.1 pre-policy reset BgpError');
+      // The session goes on.
+      push(s, routeMonitoring(peerA, announce(['192.0.2.0/24'], 3)));
+      expect(held(s)).toContain('192.0.2.1 pre-policy 192.0.2.0/24');
     }
-    throw new Error('expected a BmpError');
+  });
+
+  it('corrects the ADD-PATH encoding only while no message of the stage has settled it', () => {
+    const { s } = session();
+    push(s, up(peerA, [capAddPath([[1, 1, 1]])], [capAddPath([[1, 1, 2]])]));
+    // Post-policy without path ids (as GoBGP sends it) settles that stage on "none".
+    push(s, routeMonitoring({ ...peerA, flags: POST }, announce(['198.51.100.0/24'], 5)));
+    expect(s.router.counters.addPathCorrections).toBe(1);
+    // Now a malformed NLRI that would parse with path ids is not re-read so.
+    push(
+      s,
+      routeMonitoring({ ...peerA, flags: POST }, update({ attributes: attrs(1), nlri: [33, 192, 0, 2, 0] })),
+    );
+    expect(held(s)).toEqual([]);
+    expect(s.router.counters.addPathCorrections).toBe(1);
+    expect(s.router.counters.updateErrors).toEqual([0, 1, 0]);
+  });
+
+  it('treats an UPDATE with an AS_PATH that does not parse as withdrawing its routes', () => {
+    const { s, rec } = session();
+    push(s, routeMonitoring(peerA, announce(['192.0.2.0/24', '198.51.100.0/24', '203.0.113.0/24'], 1)));
+    const badPath = update({
+      withdrawn: nlri(['203.0.113.0/24']),
+      attributes: [...origin(), ...nextHop(), ...attribute(2, [9, 1, ...u32(1)])],
+      nlri: nlri(['192.0.2.0/24']),
+    });
+    push(s, routeMonitoring(peerA, badPath));
+    expect(held(s)).toEqual(['192.0.2.1 pre-policy 198.51.100.0/24']);
+    expect(s.router.counters.updateErrors).toEqual([1, 0, 0]);
+    expect(rec.events.at(-1)).toBe('update-error 192.0.2.1 pre-policy treat-as-withdraw BgpError');
+  });
+
+  it('locates the NLRI by the total attribute length when an attribute overruns it (section 4)', () => {
+    const { s } = session();
+    push(s, routeMonitoring(peerA, announce(['192.0.2.0/24', '198.51.100.0/24'], 1)));
+    // An attribute claiming 200 bytes inside 10 bytes of attributes.
+    const message = update({
+      attributes: [...origin(), 0x40, 8, 200, 1, 2, 3, 4],
+      nlri: nlri(['192.0.2.0/24']),
+    });
+    push(s, routeMonitoring(peerA, message));
+    expect(held(s)).toEqual(['192.0.2.1 pre-policy 198.51.100.0/24']);
+    expect(s.router.counters.updateErrors).toEqual([1, 0, 0]);
+  });
+
+  it('forgets only the family of an MP_REACH_NLRI that does not parse (AFI/SAFI disable)', () => {
+    const { s } = session();
+    const v6 = (prefixes: Bytes): Bytes =>
+      update({
+        attributes: [...origin(), ...asPath([[SEQUENCE, [6]]]), ...mpReach(2, 1, ipv6Bytes('::1'), prefixes)],
+      });
+    push(
+      s,
+      routeMonitoring(peerA, v6(nlri(['2001:db8::/32']))),
+      routeMonitoring(peerA, announce(['192.0.2.0/24'], 1)),
+    );
+    push(s, routeMonitoring(peerA, v6([129, ...ipv6Bytes('2001:db8::')])));
+    expect(held(s)).toEqual(['192.0.2.1 pre-policy 192.0.2.0/24']);
+    expect(s.router.counters.updateErrors).toEqual([0, 1, 0]);
+  });
+
+  it('forgets the RIB of a BGP message that cannot be read, and counts a KEEPALIVE without change', () => {
+    const { s, rec } = session();
+    push(
+      s,
+      routeMonitoring(peerA, announce(['192.0.2.0/24'], 1)),
+      routeMonitoring({ ...peerA, flags: POST }, announce(['192.0.2.0/24'], 1)),
+      routeMonitoring(peerA, keepalive()),
+    );
+    expect(held(s)).toEqual(['192.0.2.1 pre-policy 192.0.2.0/24', '192.0.2.1 post-policy 192.0.2.0/24']);
+    const badMarker = announce(['198.51.100.0/24'], 1);
+    badMarker[0] = 0;
+    const good = routeMonitoring(peerA, announce(['198.51.100.0/24'], 1));
+    push(s, routeMonitoring(peerA, badMarker), bmp(0, [...perPeer(peerA), ...good.slice(48, -1)]));
+    expect(held(s)).toEqual(['192.0.2.1 post-policy 192.0.2.0/24']);
+    expect(s.router.counters.updateErrors).toEqual([0, 2, 1]);
+    expect(rec.events.filter((e) => e.startsWith('update-error'))).toEqual([
+      'update-error 192.0.2.1 pre-policy not-update Error',
+      'update-error 192.0.2.1 pre-policy reset BgpError',
+      'update-error 192.0.2.1 pre-policy reset BgpError',
+    ]);
+  });
+});
+
+describe('limits', () => {
+  it('reads a BMP message of exactly the length limit and refuses one byte more from its header', () => {
+    const { s } = session(1000);
+    const atLimit = bmp(6, Array<number>(1000 - 6).fill(0)); // Route Mirroring: counted, skipped
+    push(s, atLimit);
+    expect(s.router.counters.messages[6]).toBe(1);
+    // Only the header of a 1001-byte message: refused before any of its body is buffered.
+    expect(() => push(s, [3, ...u32(1001), 6])).toThrow(
+      expect.objectContaining({ code: 'BMP_ERR_TOO_LARGE', offset: 1000 }),
+    );
+    expect(s.buffered).toBeLessThanOrEqual(6);
+  });
+
+  it('reads a BGP UPDATE of 65535 bytes (RFC 8654) and treats one byte more as unreadable', () => {
+    // 43 bytes of header, lengths and attributes, then 13098 /32s and a /8: 65535 bytes.
+    const prefixes = [
+      ...Array.from({ length: 13098 }, (_, i) => `10.${i >> 8}.${i & 255}.1/32`),
+      '11.0.0.0/8',
+    ];
+    const largest = announce(prefixes, 1);
+    expect(largest.length).toBe(65535);
+    const { s } = session(1 << 20);
+    push(s, routeMonitoring(peerA, largest));
+    const peer = [...s.router.peers.values()][0];
+    expect(peer.routeCount(PolicyStage.PrePolicy)).toBe(13099);
+    // One byte past: the BGP length field cannot say 65536, the message cannot be read.
+    push(s, routeMonitoring(peerA, [...largest, 0]));
+    expect(peer.routeCount(PolicyStage.PrePolicy)).toBe(0);
+    expect(s.router.counters.updateErrors).toEqual([0, 1, 0]);
   });
 });

@@ -5,7 +5,7 @@ import { BgpError } from '../../bgp/errors.js';
 import { formatPrefix } from '../../bgp/format.js';
 import { receivesAddPath, type OpenMessage } from '../../bgp/open.js';
 import { Afi, Safi, type Family, type OriginKind, type UpdateSink } from '../../bgp/route.js';
-import { BgpMessageType, UpdateParser } from '../../bgp/update.js';
+import { BgpMessageType, Recovery, UpdateParser } from '../../bgp/update.js';
 import { BmpError } from './errors.js';
 import { BmpFramer, BMP_HEADER_LENGTH } from './framer.js';
 import {
@@ -37,11 +37,18 @@ import {
 
 const peerTypeNames: readonly BmpPeerTypeName[] = ['global', 'rd', 'local', 'loc-rib'];
 
-/** ADD-PATH bits per stage: which families carry path ids. */
+/** ADD-PATH bits per stage: which families carry path ids (the same bits as UpdateParser.families). */
 const ADD_PATH_V4 = 1;
 const ADD_PATH_V6 = 2;
 /** BGP faults that a wrong ADD-PATH assumption causes. */
 const NLRI_PARTS = new Set(['withdrawn', 'nlri', 'mp_reach', 'mp_unreach']);
+
+/**
+ * What became of a Route Monitoring message whose BGP message does not parse (RFC 7606,
+ * see UpdateParser.recover), by index into BmpRouterCounters.updateErrors.
+ */
+export const UPDATE_TREATMENTS = ['treat-as-withdraw', 'reset', 'not-update'] as const;
+export type UpdateTreatment = (typeof UPDATE_TREATMENTS)[number];
 
 export class PeerState implements BmpPeer {
   readonly router: RouterState;
@@ -59,6 +66,13 @@ export class PeerState implements BmpPeer {
   statistics = new Map<string, number>();
   /** ADD-PATH bits by stage. */
   readonly addPath = new Uint8Array(POLICY_STAGES.length);
+  /**
+   * The families whose ADD-PATH use the Peer Up OPENs negotiated in either direction:
+   * only for them may the encoding be corrected (a peer without Peer Up has none).
+   */
+  addPathNegotiated = 0;
+  /** By stage: families whose encoding a parsed message with NLRI of theirs settled. */
+  readonly addPathSettled = new Uint8Array(POLICY_STAGES.length);
   readonly tables: Array<RouteTable | undefined> = [undefined, undefined, undefined, undefined, undefined];
 
   constructor(router: RouterState, key: string, type: number, header: ReturnType<typeof readPeerHeader>) {
@@ -106,6 +120,8 @@ export class PeerState implements BmpPeer {
 
   /** Sets the ADD-PATH bits from the Peer Up OPENs (RFC 7911 section 4, RFC 9069 5). */
   negotiate(sent: OpenMessage, received: OpenMessage): void {
+    this.addPathNegotiated = 0;
+    this.addPathSettled.fill(0);
     for (const stage of POLICY_STAGES) {
       let bits = 0;
       for (const [afi, bit] of [
@@ -125,6 +141,7 @@ export class PeerState implements BmpPeer {
         if (on) bits |= bit;
       }
       this.addPath[stage] = bits;
+      this.addPathNegotiated |= bits;
     }
   }
 }
@@ -147,6 +164,7 @@ export class RouterState implements BmpRouter {
     routeMonitoringWithoutPeerUp: 0,
     routeMonitoringByStage: [0, 0, 0, 0, 0],
     addPathCorrections: 0,
+    updateErrors: [0, 0, 0],
   };
 
   constructor(address: string, port: number) {
@@ -163,6 +181,8 @@ export interface SessionEvents {
   peerDown(peer: PeerState, down: PeerDown): void;
   endOfRib(peer: PeerState, stage: PolicyStage, afi: number, safi: number): void;
   statistics(peer: PeerState): void;
+  /** A Route Monitoring message whose BGP message does not parse, after its treatment. */
+  updateError(peer: PeerState, stage: PolicyStage, treatment: UpdateTreatment, error: Error): void;
 }
 
 /** Applies one UPDATE's routes to the current peer's table for the current stage. */
@@ -250,6 +270,11 @@ export class BmpSession {
   // routers send long runs for one peer, so most messages skip the key string and map.
   readonly #lastIdentity = new Uint8Array(26);
   #lastPeer: PeerState | undefined;
+  /**
+   * RFC 7854 4.3: the Initiation is the first message. The listener sets this (a
+   * connection is not a router before it); unit tests of the decoding leave it off.
+   */
+  requireInitiation = false;
 
   constructor(
     router: RouterState,
@@ -285,6 +310,14 @@ export class BmpSession {
 
   #message(buf: Uint8Array, start: number, end: number): void {
     const type = buf[start + 5];
+    if (this.requireInitiation && !this.router.initiated && type !== BmpMessageType.Initiation) {
+      throw new BmpError(
+        'BMP_ERR_NO_INITIATION',
+        this.#framer.offset,
+        'the first message must be an Initiation (RFC 7854 section 4.3)',
+        type,
+      );
+    }
     this.router.counters.messages[type < 7 ? type : 7]++;
     const p = start + BMP_HEADER_LENGTH;
     try {
@@ -378,33 +411,74 @@ export class BmpSession {
     try {
       bgpType = this.#parseUpdate(buf, bodyStart, end, expected);
     } catch (error) {
-      // Routers disagree on whether path ids survive policy: GoBGP 3.10 negotiates
-      // ADD-PATH in Peer Up and sends pre-policy routes with path ids, but post-policy and
-      // Loc-RIB routes without. When the NLRI do not parse as negotiated, try the other
-      // encodings (nothing was emitted: a message is checked whole first) and keep the
-      // one that works for this peer and stage.
-      if (!(error instanceof BgpError) || !NLRI_PARTS.has(error.part)) throw error;
-      bgpType = -1;
-      for (const bits of [
-        expected ^ ADD_PATH_V4,
-        expected ^ ADD_PATH_V6,
-        expected ^ (ADD_PATH_V4 | ADD_PATH_V6),
-      ]) {
-        try {
-          bgpType = this.#parseUpdate(buf, bodyStart, end, bits);
-        } catch (retry) {
-          if (retry instanceof BgpError) continue;
-          throw retry;
-        }
-        peer.addPath[stage] = bits;
-        this.router.counters.addPathCorrections++;
-        break;
+      if (!(error instanceof BgpError)) throw error;
+      bgpType = NLRI_PARTS.has(error.part) ? this.#otherEncoding(peer, stage, buf, bodyStart, end) : -1;
+      if (bgpType === -1) {
+        this.#malformed(peer, stage, buf, bodyStart, end, error);
+        return;
       }
-      if (bgpType === -1) throw error;
     }
     if (bgpType !== BgpMessageType.Update) {
-      throw new BodyError(`Route Monitoring carries a BGP message of type ${bgpType}, not an UPDATE`);
+      this.router.counters.updateErrors[2]++;
+      this.#events.updateError(
+        peer,
+        stage,
+        'not-update',
+        new BodyError(`Route Monitoring carries a BGP message of type ${bgpType}, not an UPDATE`),
+      );
+      return;
     }
+    peer.addPathSettled[stage] |= parser.families;
+  }
+
+  /**
+   * Routers disagree on whether path ids survive policy: GoBGP 3.10 negotiates ADD-PATH
+   * in Peer Up and sends pre-policy routes with path ids, but post-policy and Loc-RIB
+   * routes without. When the NLRI do not parse as negotiated, the other encodings are
+   * tried (nothing was emitted: a message is checked whole first), but only for
+   * families whose ADD-PATH the Peer Up negotiated and whose encoding no message of this
+   * stage has settled yet: otherwise a malformed NLRI could be read as a route that was
+   * never sent (a /33 with four bytes as a path id and 0.0.0.0/0). Returns the BGP type,
+   * or -1 when no other encoding parses.
+   */
+  #otherEncoding(peer: PeerState, stage: PolicyStage, buf: Uint8Array, start: number, end: number): number {
+    const free = peer.addPathNegotiated & ~peer.addPathSettled[stage];
+    if (free === 0) return -1;
+    const expected = peer.addPath[stage];
+    for (const flip of [ADD_PATH_V4, ADD_PATH_V6, ADD_PATH_V4 | ADD_PATH_V6]) {
+      if ((flip & ~free) !== 0) continue;
+      let bgpType: number;
+      try {
+        bgpType = this.#parseUpdate(buf, start, end, expected ^ flip);
+      } catch (retry) {
+        if (retry instanceof BgpError) continue;
+        throw retry;
+      }
+      peer.addPath[stage] = expected ^ flip;
+      this.router.counters.addPathCorrections++;
+      return bgpType;
+    }
+    return -1;
+  }
+
+  /** RFC 7606 for a malformed UPDATE: treat-as-withdraw, or forget what the families held. */
+  #malformed(
+    peer: PeerState,
+    stage: PolicyStage,
+    buf: Uint8Array,
+    start: number,
+    end: number,
+    error: BgpError,
+  ): void {
+    const parser = this.#parser;
+    const bits = peer.addPath[stage];
+    parser.addPathV4 = (bits & ADD_PATH_V4) !== 0;
+    parser.addPathV6 = (bits & ADD_PATH_V6) !== 0;
+    const reset = parser.recover(buf, start, end);
+    if (reset !== Recovery.Withdrawn) this.#clearStage(peer, stage, reset);
+    const treatment = reset === Recovery.Withdrawn ? 0 : 1;
+    this.router.counters.updateErrors[treatment]++;
+    this.#events.updateError(peer, stage, UPDATE_TREATMENTS[treatment], error);
   }
 
   #parseUpdate(buf: Uint8Array, start: number, end: number, addPath: number): number {
@@ -453,20 +527,40 @@ export class BmpSession {
     this.#events.statistics(peer);
   }
 
+  /** Removes a peer's routes of one stage in the families `reset` names, reporting each. */
+  #clearStage(peer: PeerState, stage: PolicyStage, reset: number): void {
+    const table = peer.tables[stage];
+    if (table === undefined || table.size === 0) return;
+    if (reset === Recovery.ResetAll) {
+      this.#clearTable(peer, stage, table);
+      return;
+    }
+    const family = reset === Recovery.ResetV4 ? 4 : 6;
+    const gone: number[] = [];
+    table.forEach((f, w0, w1, w2, w3, l, id) => {
+      if (f === family) gone.push(w0, w1, w2, w3, l, id);
+    });
+    for (let i = 0; i < gone.length; i += 6) {
+      this.#writer.withdraw(family, gone[i], gone[i + 1], gone[i + 2], gone[i + 3], gone[i + 4], gone[i + 5]);
+    }
+  }
+
+  #clearTable(peer: PeerState, stage: PolicyStage, table: RouteTable): void {
+    const sink = this.#sink;
+    this.router.counters.routesRemoved += table.size;
+    if (sink !== undefined) {
+      table.forEach((f, w0, w1, w2, w3, l, id, value) =>
+        sink.routeRemoved(peer, stage, f, w0, w1, w2, w3, l, id, unpackOrigin(value), unpackKind(value)),
+      );
+    }
+    table.clear();
+  }
+
   /** Removes all of a peer's routes, reporting each. */
   #clearPeer(peer: PeerState): void {
-    const sink = this.#sink;
-    const counters = this.router.counters;
     for (const stage of POLICY_STAGES) {
       const table = peer.tables[stage];
-      if (table === undefined || table.size === 0) continue;
-      counters.routesRemoved += table.size;
-      if (sink !== undefined) {
-        table.forEach((f, w0, w1, w2, w3, l, id, value) =>
-          sink.routeRemoved(peer, stage, f, w0, w1, w2, w3, l, id, unpackOrigin(value), unpackKind(value)),
-        );
-      }
-      table.clear();
+      if (table !== undefined && table.size > 0) this.#clearTable(peer, stage, table);
     }
   }
 }

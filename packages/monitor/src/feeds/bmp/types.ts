@@ -6,6 +6,7 @@ import type { Family, OriginKind } from '../../bgp/route.js';
 import type { BmpError } from './errors.js';
 import type { PeerDown, Termination } from './messages.js';
 import type { RouteVisitor } from './rib.js';
+import type { UpdateTreatment } from './session.js';
 
 /**
  * Which RIB of the monitored router a route is in. Pre-/post-policy Adj-RIB-In come from
@@ -91,6 +92,11 @@ export interface BmpRouterCounters {
    * than the Peer Up negotiated (the session then keeps that encoding for the stage).
    */
   readonly addPathCorrections: number;
+  /**
+   * Route Monitoring messages whose BGP message does not parse, by treatment (index into
+   * UPDATE_TREATMENTS: treat-as-withdraw, reset, not-update; RFC 7606).
+   */
+  readonly updateErrors: readonly number[];
 }
 
 export interface BmpRouter {
@@ -145,12 +151,20 @@ export type BmpCloseReason =
   | { kind: 'remote-close'; termination?: Termination }
   | { kind: 'error'; error: BmpError | Error }
   | { kind: 'socket-error'; error: Error }
-  | { kind: 'stopped' };
+  | { kind: 'stopped' }
+  /** No Initiation within the listener's initTimeout. */
+  | { kind: 'init-timeout'; message: string }
+  /** Nothing received within the listener's idleTimeout. */
+  | { kind: 'idle-timeout'; message: string }
+  /** Closed to make room: the oldest pending connection, or a router without peers. */
+  | { kind: 'evicted'; limit: 'pending' | 'routers'; message: string }
+  /** Its Initiation arrived at the router limit and every router held peers. */
+  | { kind: 'refused'; message: string };
 
 export interface BmpListenerEvents {
-  /** A router connected. */
+  /** A connection opened (it becomes a router, in `routers`, with its Initiation). */
   routerUp: [router: BmpRouter];
-  /** A router's Initiation message arrived (sysName / sysDescr are set). */
+  /** A router's Initiation message arrived (sysName / sysDescr are set) and it was admitted. */
   routerInitiated: [router: BmpRouter];
   /** A router's session ended; all its routes were removed (routeRemoved) before this. */
   routerDown: [router: BmpRouter, reason: BmpCloseReason];
@@ -161,11 +175,21 @@ export interface BmpListenerEvents {
   peerDown: [peer: BmpPeer, down: PeerDown];
   endOfRib: [peer: BmpPeer, stage: PolicyStage, afi: number, safi: number];
   statistics: [peer: BmpPeer];
+  /** A Route Monitoring message whose BGP message does not parse (counted, treated per RFC 7606). */
+  updateError: [peer: BmpPeer, stage: PolicyStage, treatment: UpdateTreatment, error: Error];
 }
 
 export interface BmpLogEntry {
   level: 'info' | 'warn' | 'error';
-  event: 'router-up' | 'router-down' | 'session-error' | 'peer-up' | 'peer-down' | 'connection-refused';
+  event:
+    | 'router-up'
+    | 'router-down'
+    | 'session-error'
+    | 'peer-up'
+    | 'peer-down'
+    | 'connection-refused'
+    | 'connection-closed'
+    | 'update-error';
   router: string;
   peer?: string;
   message: string;

@@ -3,7 +3,11 @@ export type MrtErrorCode =
   | 'MRT_ERR_MALFORMED'
   /** The input ends inside a record: the records before it were read. */
   | 'MRT_ERR_TRUNCATED'
-  /** A record length above the configured limit: the input is not MRT or is corrupt; reading stops. */
+  /**
+   * A record length above the configured limit (checked from the header, before any
+   * memory is taken): the input is not MRT or is corrupt; reading stops, the records
+   * before it are kept.
+   */
   | 'MRT_ERR_TOO_LARGE';
 
 /** An MRT (RFC 6396) input problem. `offset` is the record's byte offset in the decompressed input. */
@@ -11,6 +15,8 @@ export class MrtError extends Error {
   override readonly name = 'MrtError';
   readonly code: MrtErrorCode;
   readonly offset: number;
+  /** The file read, when the reader was given a path. */
+  readonly file: string | undefined;
   /** MRT type and subtype of the record, when its header was read. */
   readonly type: number | undefined;
   readonly subtype: number | undefined;
@@ -20,12 +26,13 @@ export class MrtError extends Error {
     offset: number,
     message: string,
     record?: { type: number; subtype: number },
-    options?: ErrorOptions,
+    options?: ErrorOptions & { file?: string | undefined },
   ) {
     super(
-      `${message} (record at byte ${offset}${record ? `, type ${record.type}/${record.subtype}` : ''})`,
+      `${options?.file === undefined ? '' : `${options.file}: `}${message} (record at byte ${offset}${record ? `, type ${record.type}/${record.subtype}` : ''})`,
       options,
     );
+    this.file = options?.file;
     this.code = code;
     this.offset = offset;
     this.type = record?.type;

@@ -349,6 +349,30 @@ describe('framing', () => {
     expect((again as MrtError).offset).toBe(peers.length);
   });
 
+  it('reads a record of exactly the limit and stops one byte past it, naming file, offset and limit', () => {
+    const limit = 200;
+    const body = (n: number): Bytes => [0, 0, 0, 9, 0, ...Array<number>(n - 5).fill(0)];
+    const atLimit = record(13, 99, body(limit)); // an unknown subtype: skipped, not malformed
+    const parser = new MrtParser(new MrtCollectSink(), { maxRecordLength: limit, file: 'dump.mrt' });
+    parser.push(Uint8Array.from([...peers, ...atLimit]));
+    expect(parser.stats.records).toBe(2);
+    let caught: unknown;
+    try {
+      // Only the header of the record over the limit: refused before its body is buffered.
+      parser.push(Uint8Array.from(record(13, 2, body(limit + 1)).slice(0, 12)));
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toMatchObject({
+      code: 'MRT_ERR_TOO_LARGE',
+      offset: peers.length + atLimit.length,
+      file: 'dump.mrt',
+    });
+    expect((caught as MrtError).message).toBe(
+      `dump.mrt: record length ${limit + 1} exceeds the limit of ${limit} bytes (--mrt-max-record) (record at byte ${peers.length + atLimit.length}, type 13/2)`,
+    );
+  });
+
   it('throws the first malformed record in strict mode', () => {
     const sink = new MrtCollectSink();
     const parser = new MrtParser(sink, { strict: true });

@@ -2,6 +2,10 @@
 // BGP4MP / BGP4MP_ET messages, and the legacy TABLE_DUMP. Bytes are pushed in chunks of
 // any size; whole records are parsed in place, and only a record split across chunks is
 // copied (into one reused buffer), so memory is bounded by the largest record.
+//
+// Path ids: the record's subtype says whether its NLRI carry them (RFC 8050 *_ADDPATH
+// subtypes, RFC 6396 otherwise); nothing is guessed, so a record that does not parse as
+// its subtype says is malformed (counted, skipped), never re-read another way.
 import { BgpError } from '../../bgp/errors.js';
 import { formatAddress, formatIPv4 } from '../../bgp/format.js';
 import type { Family, OriginKind, UpdateSink } from '../../bgp/route.js';
@@ -111,6 +115,8 @@ export interface MrtParserOptions {
   maxRecordLength?: number;
   /** Throw on the first malformed record instead of counting and skipping it. */
   strict?: boolean;
+  /** Named in every error (the reader passes the path it reads). */
+  file?: string;
 }
 
 /** Forwards an UpdateParser's routes to the MRT sink with the current BGP4MP peer. */
@@ -168,6 +174,7 @@ export class MrtParser {
   readonly #sink: MrtSink;
   readonly #maxRecordLength: number;
   readonly #strict: boolean;
+  readonly #file: string | undefined;
   readonly #forwarder: PeerForwarder;
   readonly #updates: UpdateParser;
   #peerTable: MrtPeer[] | undefined;
@@ -190,6 +197,7 @@ export class MrtParser {
     this.#sink = sink;
     this.#maxRecordLength = options.maxRecordLength ?? DEFAULT_MAX_RECORD_LENGTH;
     this.#strict = options.strict ?? false;
+    this.#file = options.file;
     this.#forwarder = new PeerForwarder(sink, this.stats);
     this.#updates = new UpdateParser(this.#forwarder);
   }
@@ -231,6 +239,8 @@ export class MrtParser {
         'MRT_ERR_TRUNCATED',
         this.stats.bytes,
         `input ends inside a record header (${have} of 12 bytes)`,
+        undefined,
+        { file: this.#file },
       );
     }
     const record = {
@@ -242,6 +252,7 @@ export class MrtParser {
       this.stats.bytes,
       `input ends inside a record of ${total} bytes, ${have} of them present`,
       record,
+      { file: this.#file },
     );
   }
 
@@ -253,8 +264,9 @@ export class MrtParser {
       this.#fatal = new MrtError(
         'MRT_ERR_TOO_LARGE',
         this.stats.bytes,
-        `record length ${length} exceeds the limit of ${this.#maxRecordLength}`,
+        `record length ${length} exceeds the limit of ${this.#maxRecordLength} bytes (--mrt-max-record)`,
         record,
+        { file: this.#file },
       );
       throw this.#fatal;
     }
@@ -278,7 +290,10 @@ export class MrtParser {
       if (this.#pendingLength < HEADER_LENGTH) return p;
       const total = this.#recordTotal(this.#pending, 0);
       if (this.#pending.length < total) {
-        const bigger = new Uint8Array(Math.max(total, this.#pending.length * 2));
+        // Doubling, but never past the longest record allowed.
+        const bigger = new Uint8Array(
+          Math.min(HEADER_LENGTH + this.#maxRecordLength, Math.max(total, this.#pending.length * 2)),
+        );
         bigger.set(this.#pending.subarray(0, HEADER_LENGTH));
         this.#pending = bigger;
       }
@@ -328,7 +343,7 @@ export class MrtParser {
         this.stats.bytes,
         error.message,
         { type, subtype },
-        { cause: error },
+        { cause: error, file: this.#file },
       );
       this.stats.malformed++;
       if (this.errors.length < MAX_KEPT_ERRORS) this.errors.push(malformed);

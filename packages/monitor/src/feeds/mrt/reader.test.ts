@@ -140,6 +140,27 @@ describe('MrtFileSource', () => {
   });
 });
 
+describe('readMrt limits', () => {
+  it('keeps the records before one over the length limit and names the file, offset and limit', async () => {
+    const good = dump(3);
+    const big = record(13, 2, Array<number>(5000).fill(0));
+    const file = join(dir, 'too-large.mrt');
+    writeFileSync(file, Buffer.concat([good, Buffer.from(big), dump(2)]));
+    const sink = new MrtCollectSink();
+    const result = await readMrt(file, sink, { maxRecordLength: 4999 });
+    expect(sink.events).toHaveLength(3);
+    expect(result.stats.records).toBe(4);
+    expect(result.complete).toBe(false);
+    expect(result.truncated).toBeUndefined();
+    expect(result.tooLarge).toMatchObject({ code: 'MRT_ERR_TOO_LARGE', offset: good.length, file });
+    expect(result.tooLarge?.message).toContain(`${file}: record length 5000 exceeds the limit of 4999 bytes`);
+    // One byte more of limit and the record is read (as malformed: zeros are no RIB entry).
+    const again = await readMrt(file, new MrtCollectSink(), { maxRecordLength: 5000 });
+    expect(again.tooLarge).toBeUndefined();
+    expect(again.stats.records).toBe(4 + 1 + 3);
+  });
+});
+
 describe('MRT fuzz', () => {
   // Only MrtError may escape push(); malformed records are counted, never thrown.
   function feed(bytes: Uint8Array): void {

@@ -1,7 +1,9 @@
 // Reading an MRT file or stream: decompression (gzip, bzip2 or none, sniffed), record
 // parsing into a sink, and the account of what was read and what went wrong. A cut input
 // (a truncated download, a partial bzip2 stream) is not an exception: everything before
-// the cut is delivered, and the result says where the cut was.
+// the cut is delivered, and the result says where the cut was. So is a record over the
+// length limit (MRT_ERR_TOO_LARGE, checked before its memory is taken): reading stops
+// there and what came before is kept.
 import { createReadStream } from 'node:fs';
 import { decompress, DecompressError, type Compression } from '../../compress/index.js';
 import { MrtError } from './errors.js';
@@ -21,6 +23,8 @@ export interface MrtReadResult {
   decompressError?: DecompressError;
   /** MRT_ERR_TRUNCATED when the input ends inside a record (with the record's offset). */
   truncated?: MrtError;
+  /** MRT_ERR_TOO_LARGE when a record over the limit stopped the input (what came before is read). */
+  tooLarge?: MrtError;
   /** True when the input ended cleanly at a record boundary with nothing malformed. */
   complete: boolean;
 }
@@ -35,9 +39,13 @@ export async function readMrt(
   signal?.throwIfAborted();
   const input =
     typeof source === 'string' ? createReadStream(source, { highWaterMark: 256 * 1024, signal }) : source;
-  const parser = new MrtParser(sink, options);
+  const parser = new MrtParser(sink, {
+    ...options,
+    ...(typeof source === 'string' && options.file === undefined ? { file: source } : {}),
+  });
   let compression: Compression = 'none';
   let decompressError: DecompressError | undefined;
+  let tooLarge: MrtError | undefined;
   try {
     // The parser copies a record cut by a chunk's end, so it keeps no chunk.
     const decompressed = await decompress(input, { reuseChunks: true });
@@ -49,18 +57,25 @@ export async function readMrt(
   } catch (error) {
     // The file stream reports an abort as its own AbortError; give the caller's reason.
     if (signal?.aborted === true) throw signal.reason;
-    if (!(error instanceof DecompressError)) throw error;
-    decompressError = error;
+    if (error instanceof MrtError && error.code === 'MRT_ERR_TOO_LARGE') tooLarge = error;
+    else if (error instanceof DecompressError) decompressError = error;
+    else throw error;
   }
-  const truncated = parser.end();
+  // After a record over the limit the input is not framed any more: nothing is pending.
+  const truncated = tooLarge === undefined ? parser.end() : undefined;
   const result: MrtReadResult = {
     compression,
     stats: parser.stats,
     errors: parser.errors,
-    complete: decompressError === undefined && truncated === undefined && parser.stats.malformed === 0,
+    complete:
+      decompressError === undefined &&
+      truncated === undefined &&
+      tooLarge === undefined &&
+      parser.stats.malformed === 0,
   };
   if (decompressError !== undefined) result.decompressError = decompressError;
   if (truncated !== undefined) result.truncated = truncated;
+  if (tooLarge !== undefined) result.tooLarge = tooLarge;
   return result;
 }
 
@@ -84,7 +99,11 @@ export class MrtFileSource {
   constructor(options: MrtSourceOptions) {
     this.file = options.file;
     this.#sink = options.sink;
-    this.#options = { maxRecordLength: options.maxRecordLength, strict: options.strict };
+    this.#options = {
+      maxRecordLength: options.maxRecordLength,
+      strict: options.strict,
+      file: options.file,
+    };
   }
 
   start(): Promise<MrtReadResult> {
