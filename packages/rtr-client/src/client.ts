@@ -30,7 +30,7 @@ import {
   type Timers,
 } from './pdu.js';
 import { loadState, saveState } from './persist.js';
-import { Session, type QueryKind, type SessionHost } from './session.js';
+import { Session, type MinProgress, type QueryKind, type SessionHost } from './session.js';
 import {
   parseCacheAddress,
   tcpTransport,
@@ -66,6 +66,20 @@ export interface RtrClientOptions {
   readonly connectTimeout?: number;
   /** ms without a byte in the middle of an exchange before it is abandoned (default 30000). */
   readonly responseTimeout?: number;
+  /**
+   * ms from a query to its End of Data, as a whole, before the exchange is abandoned and
+   * the next cache tried (default 300000: a full set of about 800k PDUs, some 20 MB, at
+   * 0.55 Mbit/s; a full sync over loopback takes about a second).
+   */
+  readonly responseDeadline?: number;
+  /**
+   * The least a response must deliver, so that a cache that trickles bytes (which the
+   * response timeout never catches) cannot hold the client: at least `bytes` per
+   * `intervalMs` once `graceMs` from the response's first byte have passed (defaults
+   * 16384 bytes per 10000 ms after 10000 ms: a trickle of one byte a second is dropped
+   * after 20 s). `bytes: 0` turns the check off.
+   */
+  readonly minProgress?: { readonly bytes?: number; readonly intervalMs?: number; readonly graceMs?: number };
   /** ms to wait after a Serial Notify before querying, to merge bursts (default 250). */
   readonly notifyDebounce?: number;
   readonly backoff?: BackoffOptions;
@@ -76,9 +90,10 @@ export interface RtrClientOptions {
   /** Bound on a PDU's length, checked before buffering (default 65536). */
   readonly maxPduLength?: number;
   /**
-   * Bound on the payload PDUs (prefixes, router keys, ASPA) of one response (default
-   * 20,000,000, twenty times today's global RPKI): a cache that sends more is answered
-   * with Error Report code 1 and the data held stays.
+   * Bound on the payload PDUs (prefixes, router keys, ASPA) staged for one response
+   * (default 4,000,000: five times the global RPKI of 2026, about 800k VRPs and ASPAs;
+   * staged VRPs take about 40 bytes each, so the bound costs at most about 160 MB): a
+   * cache that sends more is answered with Error Report code 1 and the data held stays.
    */
   readonly maxPayloadPdus?: number;
   /** File to persist the session and data in, so that a restart resumes with a Serial Query. */
@@ -186,7 +201,9 @@ function toTransport(c: CacheOption): Transport {
 // which would turn a long interval into a busy loop.
 const MAX_DELAY_MS = 0x7fff_ffff;
 
-const DEFAULT_MAX_PAYLOAD_PDUS = 20_000_000;
+export const DEFAULT_MAX_PAYLOAD_PDUS = 4_000_000;
+export const DEFAULT_RESPONSE_DEADLINE_MS = 300_000;
+export const DEFAULT_MIN_PROGRESS = { bytes: 16_384, intervalMs: 10_000, graceMs: 10_000 } as const;
 
 function positive(name: string, value: number | undefined, fallback: number, max = MAX_DELAY_MS): number {
   if (value === undefined) return fallback;
@@ -210,6 +227,8 @@ export class RtrClient extends EventEmitter<RtrClientEvents> implements SessionH
   readonly #minVersion: number;
   readonly #connectTimeout: number;
   readonly #responseTimeout: number;
+  readonly #responseDeadline: number;
+  readonly #minProgress: MinProgress;
   readonly #notifyDebounce: number;
   readonly #backoff: Required<BackoffOptions>;
   readonly #switchBackInterval: number;
@@ -257,6 +276,23 @@ export class RtrClient extends EventEmitter<RtrClientEvents> implements SessionH
     this.store = new PayloadStore(options.table ?? new VrpTable());
     this.#connectTimeout = positive('connectTimeout', options.connectTimeout, 10_000);
     this.#responseTimeout = positive('responseTimeout', options.responseTimeout, 30_000);
+    this.#responseDeadline = positive(
+      'responseDeadline',
+      options.responseDeadline,
+      DEFAULT_RESPONSE_DEADLINE_MS,
+    );
+    const mp = options.minProgress ?? {};
+    const progressBytes = mp.bytes ?? DEFAULT_MIN_PROGRESS.bytes;
+    if (!Number.isSafeInteger(progressBytes) || progressBytes < 0)
+      throw new InvalidArgumentError(
+        `minProgress.bytes must be a whole number >= 0, got ${String(mp.bytes)}`,
+      );
+    this.#minProgress = {
+      bytes: progressBytes,
+      intervalMs: positive('minProgress.intervalMs', mp.intervalMs, DEFAULT_MIN_PROGRESS.intervalMs),
+      graceMs:
+        mp.graceMs === 0 ? 0 : positive('minProgress.graceMs', mp.graceMs, DEFAULT_MIN_PROGRESS.graceMs),
+    };
     this.#notifyDebounce =
       options.notifyDebounce === 0 ? 0 : positive('notifyDebounce', options.notifyDebounce, 250);
     this.#backoff = {
@@ -474,6 +510,8 @@ export class RtrClient extends EventEmitter<RtrClientEvents> implements SessionH
       maxPduLength: this.#maxPduLength,
       maxPayloadPdus: this.#maxPayloadPdus,
       responseTimeout: this.#responseTimeout,
+      responseDeadline: this.#responseDeadline,
+      minProgress: this.#minProgress,
       notifyDebounce: this.#notifyDebounce,
       client: this,
     });
