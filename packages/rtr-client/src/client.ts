@@ -92,8 +92,10 @@ export interface RtrClientOptions {
   /**
    * Bound on the payload PDUs (prefixes, router keys, ASPA) staged for one response
    * (default 4,000,000: five times the global RPKI of 2026, about 800k VRPs and ASPAs;
-   * staged VRPs take about 40 bytes each, so the bound costs at most about 160 MB): a
-   * cache that sends more is answered with Error Report code 1 and the data held stays.
+   * a staged prefix takes 80–130 bytes, an ASPA record about 160–220, so a response cut
+   * at the bound has cost 0.3–0.9 GB): a cache that sends more is answered with Error
+   * Report code 1, the data held stays, and the cache is tried after the others for a
+   * while (switchBackInterval, doubling with each such failure in a row, up to 1 h).
    */
   readonly maxPayloadPdus?: number;
   /** File to persist the session and data in, so that a restart resumes with a Serial Query. */
@@ -170,7 +172,20 @@ interface CacheEntry {
   readonly transport: Transport;
   /** The version to open sessions with: lowered when this cache negotiated down. */
   version: number;
+  /** Costly failures in a row (see `#penalize`), and until when the cache is tried last. */
+  strikes: number;
+  heldUntil: number;
 }
+
+// Failures that cost a whole response's worth of time or memory: a cache that failed so
+// is tried after the others, and not probed for a switch back, for a while that doubles
+// with each such failure in a row (from switchBackInterval up to MAX_HOLD_MS).
+const COSTLY: ReadonlySet<string> = new Set([
+  'RTR_ERR_PAYLOAD_LIMIT',
+  'RTR_ERR_RESPONSE_DEADLINE',
+  'RTR_ERR_RESPONSE_TOO_SLOW',
+]);
+const MAX_HOLD_MS = 3_600_000;
 
 interface Origin {
   readonly cache: CacheEntry | undefined;
@@ -272,7 +287,13 @@ export class RtrClient extends EventEmitter<RtrClientEvents> implements SessionH
       throw new InvalidArgumentError(`the table must start empty, it holds ${options.table.size} VRPs`);
     this.#version = version;
     this.#minVersion = minVersion;
-    this.#caches = options.caches.map((c, index) => ({ index, transport: toTransport(c), version }));
+    this.#caches = options.caches.map((c, index) => ({
+      index,
+      transport: toTransport(c),
+      version,
+      strikes: 0,
+      heldUntil: 0,
+    }));
     this.store = new PayloadStore(options.table ?? new VrpTable());
     this.#connectTimeout = positive('connectTimeout', options.connectTimeout, 10_000);
     this.#responseTimeout = positive('responseTimeout', options.responseTimeout, 30_000);
@@ -448,7 +469,7 @@ export class RtrClient extends EventEmitter<RtrClientEvents> implements SessionH
     while (!this.#closing) {
       const handover = this.#handover;
       this.#handover = undefined;
-      const cache = handover?.cache ?? this.#caches[index]!;
+      const cache = handover?.cache ?? this.#pick(index);
       const result = await this.#serve(cache, handover?.session);
       if (this.#closing) break;
       if (result.switched || this.#handover !== undefined) {
@@ -468,6 +489,7 @@ export class RtrClient extends EventEmitter<RtrClientEvents> implements SessionH
       const error = result.error ?? new ClosedError();
       // After a working session broke, start over with the most preferred cache; after
       // a failed attempt, try the next one at once; wait only after a full round.
+      this.#penalize(cache, result.error);
       index = result.synced ? 0 : (cache.index + 1) % this.#caches.length;
       let delay = 0;
       if (index === 0) {
@@ -482,6 +504,25 @@ export class RtrClient extends EventEmitter<RtrClientEvents> implements SessionH
       }
       if (delay > 0) await this.#sleep(delay);
     }
+  }
+
+  /** The cache at `index`, or the next one in order that is not held back, if any. */
+  #pick(index: number): CacheEntry {
+    const now = Date.now();
+    const n = this.#caches.length;
+    for (let i = 0; i < n; i++) {
+      const c = this.#caches[(index + i) % n]!;
+      if (c.heldUntil <= now) return c;
+    }
+    return this.#caches[index]!;
+  }
+
+  #penalize(cache: CacheEntry, error: RtrError | undefined): void {
+    if (error === undefined || !COSTLY.has(error.code)) return;
+    cache.strikes++;
+    const hold = Math.min(MAX_HOLD_MS, this.#switchBackInterval * 2 ** Math.min(cache.strikes - 1, 20));
+    cache.heldUntil = Date.now() + hold;
+    debug('%s: %s; tried last for %d ms', cache.transport.target, error.code, hold);
   }
 
   #backoffDelay(failures: number): number {
@@ -628,6 +669,8 @@ export class RtrClient extends EventEmitter<RtrClientEvents> implements SessionH
     };
     this.#resetNeeded = false;
     cache.version = session.version;
+    cache.strikes = 0;
+    cache.heldUntil = 0;
     this.#timers = this.#effectiveTimers(eod, cache.transport.target);
     const now = Date.now();
     this.#lastSyncAt = now;
@@ -749,6 +792,7 @@ export class RtrClient extends EventEmitter<RtrClientEvents> implements SessionH
   async #probeOnce(current: CacheEntry): Promise<void> {
     for (const cache of this.#caches.slice(0, current.index)) {
       if (this.#closing || this.#active === undefined) return;
+      if (cache.heldUntil > Date.now()) continue;
       const session = this.#newSession(cache);
       this.#probe = session;
       try {
@@ -766,6 +810,7 @@ export class RtrClient extends EventEmitter<RtrClientEvents> implements SessionH
         session.close();
       } catch (error) {
         debug('switch back to %s failed: %s', cache.transport.target, asRtrError(error).message);
+        this.#penalize(cache, asRtrError(error));
         session.close();
       } finally {
         if (this.#probe === session) this.#probe = undefined;

@@ -54,7 +54,10 @@ function reports(cache: FakeCache): ErrorReportPdu[] {
   );
 }
 
-/** Answers every query with a Cache Response and then prefix PDUs without end, as fast as the socket takes them. */
+/**
+ * Answers every query with a Cache Response and then prefix PDUs without end, as fast as
+ * the socket takes them (over TCP only: the in-memory pair never pushes back).
+ */
 function neverEnding(cache: FakeCache): void {
   cache.onQuery = (conn: CacheConnection, q: Pdu) => {
     if (q.type !== PduType.ResetQuery && q.type !== PduType.SerialQuery) return false;
@@ -226,5 +229,33 @@ describe('Session: a payload that never ends', () => {
     } finally {
       server.close();
     }
+  });
+
+  it('tries a cache that sent a never-ending payload last, instead of paying for it again at once', async () => {
+    const evil = cacheWith([A], 'endless', 7);
+    const good = cacheWith([A, B], 'good', 8);
+    neverEnding(evil);
+    const port = await evil.listen();
+    const c = client([`127.0.0.1:${port}`, good.transport()], {
+      maxPayloadPdus: 2000,
+      switchBackInterval: 60_000,
+    });
+    const errors: RtrError[] = [];
+    c.on('error', (e) => errors.push(e));
+    c.start();
+    await c.whenSynced();
+    expect(c.cache).toBe('fake://good');
+    expect(evil.log.length).toBe(1);
+    // The working session breaks: the client starts over from the most preferred cache,
+    // except one held back after a costly failure (for switchBackInterval, doubling).
+    for (const conn of good.connections) conn.destroy();
+    await until(
+      'a second sync from the good cache',
+      () => good.log.length === 2 && c.state.status === 'synced',
+    );
+    expect(c.cache).toBe('fake://good');
+    expect(evil.log.length).toBe(1);
+    expect(errors.filter((e) => e.code === 'RTR_ERR_PAYLOAD_LIMIT')).toHaveLength(1);
+    expect(c.table.size).toBe(2);
   });
 });
