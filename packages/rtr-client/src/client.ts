@@ -134,6 +134,14 @@ export type RtrClientState =
   /** `close()` was called. */
   | { readonly status: 'closed' };
 
+/**
+ * What the data held is worth, apart from the connection: `synced` it reflects a cache
+ * the client is in session with; `stale` the session that delivered it is gone and it is
+ * used until `expiresAt`; `expired` it was purged at expire and nothing replaced it yet;
+ * `none` nothing was ever loaded.
+ */
+export type RtrDataState = 'none' | 'synced' | 'stale' | 'expired';
+
 /** One applied change of the data held. */
 export interface RtrDelta extends PayloadDelta {
   /**
@@ -261,6 +269,10 @@ export class RtrClient extends EventEmitter<RtrClientEvents> implements SessionH
   #lastSyncAt: number | undefined;
   #expiresAt: number | undefined;
   #expireTimer: NodeJS.Timeout | undefined;
+  /** The data was purged at expire and no sync has replaced it since. */
+  #expired = false;
+  /** A live session delivered the data held (set at `synced`, cleared when that session ends). */
+  #inSync = false;
   #active: Session | undefined;
   #probe: Session | undefined;
   #probeTimer: NodeJS.Timeout | undefined;
@@ -384,6 +396,12 @@ export class RtrClient extends EventEmitter<RtrClientEvents> implements SessionH
   /** ms since the epoch at which the data held will be purged unless a sync succeeds. */
   get expiresAt(): number | undefined {
     return this.#expiresAt;
+  }
+  /** The data state, apart from the connection state (`state`): see RtrDataState. */
+  get dataState(): RtrDataState {
+    if (this.#expired) return 'expired';
+    if (this.#origin === undefined) return 'none';
+    return this.#inSync ? 'synced' : 'stale';
   }
 
   //------------ lifecycle
@@ -612,6 +630,7 @@ export class RtrClient extends EventEmitter<RtrClientEvents> implements SessionH
         }
         skipQuery = false;
         const o = this.#origin!;
+        this.#inSync = true;
         this.#transition({
           status: 'synced',
           cache: target,
@@ -646,6 +665,8 @@ export class RtrClient extends EventEmitter<RtrClientEvents> implements SessionH
       return { synced, again: false, switched: false, error: rtr };
     } finally {
       if (this.#active === session) this.#active = undefined;
+      // A handover keeps the data in sync: the session that delivered it lives on.
+      if (this.#handover === undefined) this.#inSync = false;
       session.close();
       this.#stopSwitchBack();
     }
@@ -668,6 +689,7 @@ export class RtrClient extends EventEmitter<RtrClientEvents> implements SessionH
       version: session.version,
     };
     this.#resetNeeded = false;
+    this.#expired = false;
     cache.version = session.version;
     cache.strikes = 0;
     cache.heldUntil = 0;
@@ -750,6 +772,8 @@ export class RtrClient extends EventEmitter<RtrClientEvents> implements SessionH
     this.#origin = undefined;
     this.#resetNeeded = false;
     const delta = this.store.purge();
+    this.#expired = true;
+    this.#inSync = false;
     const error = new ExpiredError(this.#timers.expire);
     this.#emitDelta({
       ...delta,
