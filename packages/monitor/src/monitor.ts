@@ -121,6 +121,10 @@ export class Monitor {
         version: config.rtrVersion,
         ...(tls === undefined ? {} : { tls }),
         ...(config.rtrStateFile === undefined ? {} : { statePath: config.rtrStateFile }),
+        maxPayloadPdus: config.rtrMaxPayload,
+        responseTimeoutMs: config.rtrResponseTimeout,
+        responseDeadlineMs: config.rtrResponseDeadline,
+        minProgressBytes: config.rtrMinProgress,
       });
       this.vrpSources.push(this.rtr);
     }
@@ -157,6 +161,7 @@ export class Monitor {
         engine: this.engine,
         addressSpace: () => this.#space,
         rtrCaches: () => this.rtr?.caches ?? [],
+        rtrDataState: () => this.rtr?.dataState,
         fallback: () => this.#fallback,
         ...(bmp === undefined
           ? {}
