@@ -32,6 +32,8 @@ export interface MonitorConfig {
   rtrResponseTimeout: number;
   rtrResponseDeadline: number;
   rtrMinProgress: number;
+  rtrProgressInterval: number;
+  rtrSwitchBack: number;
   routes: string[];
   mrt: string[];
   mrtGroup: string;
@@ -147,7 +149,21 @@ export const OPTIONS = {
     arg: 'BYTES',
     integer: true,
     min: 0,
-    help: 'drop an RTR response that delivers fewer bytes in 10 s, once past its first 10 s, and try the next cache (default 16384; 0: off)',
+    help: 'drop an RTR response that delivers fewer bytes per --rtr-progress-interval, once past its first interval, and try the next cache (default 16384; 0: off)',
+  },
+  'rtr-progress-interval': {
+    kind: 'number',
+    arg: 'SECONDS',
+    seconds: true,
+    min: 0.001,
+    help: 'the interval (and grace period) of --rtr-min-progress (default 10)',
+  },
+  'rtr-switch-back': {
+    kind: 'number',
+    arg: 'SECONDS',
+    seconds: true,
+    min: 0.001,
+    help: 'while on a backup RTR cache, try the preferred ones this often (default 60)',
   },
   routes: {
     kind: 'strings',
@@ -554,6 +570,8 @@ function checkConfig(raw: Raw, origins: Map<OptionName, Origin>): MonitorConfig 
     rtrResponseTimeout: num('rtr-response-timeout', 30),
     rtrResponseDeadline: num('rtr-response-deadline', DEFAULT_RESPONSE_DEADLINE_MS / 1000),
     rtrMinProgress: num('rtr-min-progress', DEFAULT_MIN_PROGRESS.bytes),
+    rtrProgressInterval: num('rtr-progress-interval', DEFAULT_MIN_PROGRESS.intervalMs / 1000),
+    rtrSwitchBack: num('rtr-switch-back', 60),
     routes: bundledRoutes ? [BUNDLED_ROUTES] : routes,
     mrt,
     mrtGroup,

@@ -124,7 +124,8 @@ export class Monitor {
         maxPayloadPdus: config.rtrMaxPayload,
         responseTimeoutMs: config.rtrResponseTimeout,
         responseDeadlineMs: config.rtrResponseDeadline,
-        minProgressBytes: config.rtrMinProgress,
+        minProgress: { bytes: config.rtrMinProgress, intervalMs: config.rtrProgressInterval },
+        switchBackMs: config.rtrSwitchBack,
       });
       this.vrpSources.push(this.rtr);
     }

@@ -76,8 +76,11 @@ export interface RtrSourceOptions {
   readonly responseTimeoutMs?: number;
   /** ms for a whole response, query to End of Data (client default 300000). */
   readonly responseDeadlineMs?: number;
-  /** Bytes a response must deliver per 10 s after its first 10 s (client default 16384; 0: off). */
-  readonly minProgressBytes?: number;
+  /**
+   * Bytes a response must deliver per interval after its first interval (client default
+   * 16384 per 10000 ms; bytes 0: off).
+   */
+  readonly minProgress?: { readonly bytes?: number; readonly intervalMs?: number };
 }
 
 export class RtrSource implements VrpSource {
@@ -125,7 +128,16 @@ export class RtrSource implements VrpSource {
       ...(o.maxPayloadPdus === undefined ? {} : { maxPayloadPdus: o.maxPayloadPdus }),
       ...(o.responseTimeoutMs === undefined ? {} : { responseTimeout: o.responseTimeoutMs }),
       ...(o.responseDeadlineMs === undefined ? {} : { responseDeadline: o.responseDeadlineMs }),
-      ...(o.minProgressBytes === undefined ? {} : { minProgress: { bytes: o.minProgressBytes } }),
+      ...(o.minProgress === undefined
+        ? {}
+        : {
+            minProgress: {
+              ...(o.minProgress.bytes === undefined ? {} : { bytes: o.minProgress.bytes }),
+              ...(o.minProgress.intervalMs === undefined
+                ? {}
+                : { intervalMs: o.minProgress.intervalMs, graceMs: o.minProgress.intervalMs }),
+            },
+          }),
     });
     this.client = client;
     client.on('delta', (delta) => this.#onDelta(delta));
