@@ -6,7 +6,7 @@ import { RtrClient, type RtrClientOptions } from './client.js';
 import { ErrorCode, type RtrError } from './errors.js';
 import { decodePdu, PduType, type ErrorReportPdu, type Pdu } from './pdu.js';
 import { FakeCache, vrpKey, type CacheConnection, type FakeVrp } from './testing/fake-cache.js';
-import { cacheResponse, encode, endOfData, prefix } from './testing/pdus.js';
+import { cacheResponse, encode, prefix } from './testing/pdus.js';
 import type { Transport } from './transport.js';
 
 const A: FakeVrp = { prefix: '192.0.2.0/24', maxLength: 24, asn: 64496 };
