@@ -89,6 +89,7 @@ describe('the Grafana dashboard and alert rules', () => {
         'rovkit_vrp_changes_total',
         'rovkit_rtr_up',
         'rovkit_rtr_state',
+        'rovkit_rtr_data_state',
         'rovkit_rtr_serial',
         'rovkit_rtr_version',
         'rovkit_rtr_last_sync_timestamp_seconds',

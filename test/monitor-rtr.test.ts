@@ -102,7 +102,7 @@ describe.skipIf(skip !== undefined)('RTR data going stale and expiring', () => {
     try {
       await until('the sync', () => (engine.countOf('valid') === 1 ? true : undefined));
       await peer.stop();
-      await until('the expiry', () => (source.caches[0]!.state === 'expired' ? true : undefined), 15_000);
+      await until('the expiry', () => (source.dataState === 'expired' ? true : undefined), 15_000);
       expect(engine.table.size).toBe(0);
       expect(engine.countOf('not_found')).toBe(1);
       const kinds = lines.filter((l) => typeof l.alert === 'string').map((l) => l.alert);

@@ -6,6 +6,11 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
+import {
+  DEFAULT_MAX_PAYLOAD_PDUS,
+  DEFAULT_MIN_PROGRESS,
+  DEFAULT_RESPONSE_DEADLINE_MS,
+} from '@rovkit/rtr-client';
 import { ConfigError } from './errors.js';
 import { DEFAULT_PORT } from './http/server.js';
 import { DEFAULT_HTTP_LIMITS, type HttpLimits } from './http/limits.js';
@@ -34,6 +39,12 @@ export interface MonitorConfig {
   rtrTlsInsecure: boolean;
   rtrVersion: 0 | 1 | 2;
   rtrStateFile: string | undefined;
+  rtrMaxPayload: number;
+  rtrResponseTimeout: number;
+  rtrResponseDeadline: number;
+  rtrMinProgress: number;
+  rtrProgressInterval: number;
+  rtrSwitchBack: number;
   routes: string[];
   mrt: string[];
   mrtGroup: string;
@@ -136,6 +147,48 @@ export const OPTIONS = {
     arg: 'FILE',
     path: true,
     help: 'keep the RTR session and data here, to resume with a Serial Query after a restart',
+  },
+  'rtr-max-payload': {
+    kind: 'number',
+    arg: 'N',
+    integer: true,
+    min: 1,
+    help: 'payload PDUs one RTR response may stage before it is refused with Error Report code 1 (default 4000000)',
+  },
+  'rtr-response-timeout': {
+    kind: 'number',
+    arg: 'SECONDS',
+    seconds: true,
+    min: 0.001,
+    help: 'drop an RTR response after this long without a byte (default 30)',
+  },
+  'rtr-response-deadline': {
+    kind: 'number',
+    arg: 'SECONDS',
+    seconds: true,
+    min: 0.001,
+    help: 'drop an RTR response that has not ended this long after the query, and try the next cache (default 300)',
+  },
+  'rtr-min-progress': {
+    kind: 'number',
+    arg: 'BYTES',
+    integer: true,
+    min: 0,
+    help: 'drop an RTR response that delivers fewer bytes per --rtr-progress-interval, once past its first interval, and try the next cache (default 16384; 0: off)',
+  },
+  'rtr-progress-interval': {
+    kind: 'number',
+    arg: 'SECONDS',
+    seconds: true,
+    min: 0.001,
+    help: 'the interval (and grace period) of --rtr-min-progress (default 10)',
+  },
+  'rtr-switch-back': {
+    kind: 'number',
+    arg: 'SECONDS',
+    seconds: true,
+    min: 0.001,
+    help: 'while on a backup RTR cache, try the preferred ones this often (default 60)',
   },
   routes: {
     kind: 'strings',
@@ -690,6 +743,12 @@ function checkConfig(raw: Raw, origins: Map<OptionName, Origin>): MonitorConfig 
     rtrTlsInsecure: bool('rtr-tls-insecure'),
     rtrVersion: num('rtr-version', 2) as 0 | 1 | 2,
     rtrStateFile: str('rtr-state-file'),
+    rtrMaxPayload: num('rtr-max-payload', DEFAULT_MAX_PAYLOAD_PDUS),
+    rtrResponseTimeout: num('rtr-response-timeout', 30),
+    rtrResponseDeadline: num('rtr-response-deadline', DEFAULT_RESPONSE_DEADLINE_MS / 1000),
+    rtrMinProgress: num('rtr-min-progress', DEFAULT_MIN_PROGRESS.bytes),
+    rtrProgressInterval: num('rtr-progress-interval', DEFAULT_MIN_PROGRESS.intervalMs / 1000),
+    rtrSwitchBack: num('rtr-switch-back', 60),
     routes: bundledRoutes ? [BUNDLED_ROUTES] : routes,
     mrt,
     mrtGroup,

@@ -15,7 +15,8 @@ import {
 } from './feeds/bmp/index.js';
 import type { BmpAnalysis } from './sources/bmp-analysis.js';
 import { routerLabels } from './sources/bmp-analysis.js';
-import { CACHE_STATES, type RtrCacheStatus } from './sources/rtr-source.js';
+import { CACHE_STATES, DATA_STATES, type RtrCacheStatus } from './sources/rtr-source.js';
+import type { RtrDataState } from '@rovkit/rtr-client';
 
 /** BMP message types as rovkit_bmp_messages_total names them, by type number (7: any other). */
 const BMP_MESSAGE_TYPES = [
@@ -46,6 +47,8 @@ export interface MetricsSources {
   addressSpace(): Float64Array;
   /** RTR caches, in preference order. */
   rtrCaches(): readonly RtrCacheStatus[];
+  /** State of the RTR data (undefined without RTR caches: no rovkit_rtr_data_state). */
+  rtrDataState?(): RtrDataState | undefined;
   /** The fallback analysis of the Invalid routes, last computed (undefined before the first). */
   fallback?(): FallbackResult | undefined;
   /** With a BMP listener: the connected routers and the last analysis of their RIBs. */
@@ -151,18 +154,29 @@ export function createMetrics(sources: MetricsSources, options: MetricsOptions):
   const caches = (): readonly RtrCacheStatus[] => sources.rtrCaches();
   new Gauge({
     name: 'rovkit_rtr_up',
-    help: 'Whether the RTR session with the cache is established and in sync (1) or not (0).',
+    help: 'Whether the RTR session with the cache is established and in sync (1) or not (0: connecting, syncing a first set, down, or idle as a backup).',
     labelNames: ['cache'],
     registers: [registry],
     collect() {
       this.reset();
-      for (const c of caches())
-        this.set({ cache: c.name }, c.state === 'synced' || c.state === 'syncing' ? 1 : 0);
+      for (const c of caches()) this.set({ cache: c.name }, c.state === 'synced' ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'rovkit_rtr_data_state',
+    help: 'State of the VRP data from RTR, apart from the connections: 1 for the current one of synced (from a cache in session), stale (its session is gone, used until expire), expired (purged, nothing replaced it), none (never loaded).',
+    labelNames: ['state'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const current = sources.rtrDataState?.();
+      if (current === undefined) return;
+      for (const s of DATA_STATES) this.set({ state: s }, current === s ? 1 : 0);
     },
   });
   new Gauge({
     name: 'rovkit_rtr_state',
-    help: 'State of each RTR cache: 1 for the current state, 0 for the others.',
+    help: 'Connection state of each RTR cache: 1 for the current state, 0 for the others (a cache that failed stays down through its retries until it syncs).',
     labelNames: ['cache', 'state'],
     registers: [registry],
     collect() {

@@ -122,6 +122,11 @@ export class Monitor {
         version: config.rtrVersion,
         ...(tls === undefined ? {} : { tls }),
         ...(config.rtrStateFile === undefined ? {} : { statePath: config.rtrStateFile }),
+        maxPayloadPdus: config.rtrMaxPayload,
+        responseTimeoutMs: config.rtrResponseTimeout,
+        responseDeadlineMs: config.rtrResponseDeadline,
+        minProgress: { bytes: config.rtrMinProgress, intervalMs: config.rtrProgressInterval },
+        switchBackMs: config.rtrSwitchBack,
       });
       this.vrpSources.push(this.rtr);
     }
@@ -170,6 +175,7 @@ export class Monitor {
         engine: this.engine,
         addressSpace: () => this.#space,
         rtrCaches: () => this.rtr?.caches ?? [],
+        rtrDataState: () => this.rtr?.dataState,
         fallback: () => this.#fallback,
         ...(bmp === undefined
           ? {}

@@ -743,6 +743,35 @@ describe('RtrClient: failures, expiry, failover', () => {
     expect(held(r.client)).toEqual(served(cache));
   });
 
+  it('keeps the data state apart from the connection state: expired stays expired through the retries', async () => {
+    const cache = cacheWith([A, B]);
+    const r = client([cache.transport()], {
+      timers: { expire: 0.1 },
+      backoff: { initial: 5, max: 10, jitter: 0 },
+    });
+    expect(r.client.dataState).toBe('none');
+    r.client.start();
+    await r.client.whenSynced();
+    expect(r.client.dataState).toBe('synced');
+    cache.down = true;
+    for (const c of cache.connections) c.destroy();
+    await until('stale', () => r.client.state.status === 'stale');
+    expect(r.client.dataState).toBe('stale');
+    await until('expired', () => r.states.some((s) => s.status === 'expired'));
+    const at = r.states.length;
+    // Several rounds of connecting and failing after the purge: the data is still expired.
+    await until(
+      'three more rounds',
+      () => r.states.slice(at).filter((s) => s.status === 'error').length >= 3,
+    );
+    expect(r.client.state.status).not.toBe('expired');
+    expect(r.client.dataState).toBe('expired');
+    expect(r.client.table.size).toBe(0);
+    cache.down = false;
+    await r.client.whenSynced();
+    expect(r.client.dataState).toBe('synced');
+  });
+
   it('fails over to the next cache and switches back to the preferred one when it is healthy', async () => {
     const primary = cacheWith([A, B], { name: 'primary', sessionId: 1 });
     const fallback = cacheWith([A, C], { name: 'fallback', sessionId: 2 });

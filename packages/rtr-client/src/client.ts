@@ -30,7 +30,7 @@ import {
   type Timers,
 } from './pdu.js';
 import { loadState, saveState } from './persist.js';
-import { Session, type QueryKind, type SessionHost } from './session.js';
+import { Session, type MinProgress, type QueryKind, type SessionHost } from './session.js';
 import {
   parseCacheAddress,
   tcpTransport,
@@ -66,6 +66,20 @@ export interface RtrClientOptions {
   readonly connectTimeout?: number;
   /** ms without a byte in the middle of an exchange before it is abandoned (default 30000). */
   readonly responseTimeout?: number;
+  /**
+   * ms from a query to its End of Data, as a whole, before the exchange is abandoned and
+   * the next cache tried (default 300000: a full set of about 800k PDUs, some 20 MB, at
+   * 0.55 Mbit/s; a full sync over loopback takes about a second).
+   */
+  readonly responseDeadline?: number;
+  /**
+   * The least a response must deliver, so that a cache that trickles bytes (which the
+   * response timeout never catches) cannot hold the client: at least `bytes` per
+   * `intervalMs` once `graceMs` from the response's first byte have passed (defaults
+   * 16384 bytes per 10000 ms after 10000 ms: a trickle of one byte a second is dropped
+   * after 20 s). `bytes: 0` turns the check off.
+   */
+  readonly minProgress?: { readonly bytes?: number; readonly intervalMs?: number; readonly graceMs?: number };
   /** ms to wait after a Serial Notify before querying, to merge bursts (default 250). */
   readonly notifyDebounce?: number;
   readonly backoff?: BackoffOptions;
@@ -76,9 +90,12 @@ export interface RtrClientOptions {
   /** Bound on a PDU's length, checked before buffering (default 65536). */
   readonly maxPduLength?: number;
   /**
-   * Bound on the payload PDUs (prefixes, router keys, ASPA) of one response (default
-   * 20,000,000, twenty times today's global RPKI): a cache that sends more is answered
-   * with Error Report code 1 and the data held stays.
+   * Bound on the payload PDUs (prefixes, router keys, ASPA) staged for one response
+   * (default 4,000,000: five times the global RPKI of 2026, about 800k VRPs and ASPAs;
+   * a staged prefix takes 80–130 bytes, an ASPA record about 160–220, so a response cut
+   * at the bound has cost 0.3–0.9 GB): a cache that sends more is answered with Error
+   * Report code 1, the data held stays, and the cache is tried after the others for a
+   * while (switchBackInterval, doubling with each such failure in a row, up to 1 h).
    */
   readonly maxPayloadPdus?: number;
   /** File to persist the session and data in, so that a restart resumes with a Serial Query. */
@@ -116,6 +133,14 @@ export type RtrClientState =
   | { readonly status: 'expired'; readonly error: ExpiredError }
   /** `close()` was called. */
   | { readonly status: 'closed' };
+
+/**
+ * What the data held is worth, apart from the connection: `synced` it reflects a cache
+ * the client is in session with; `stale` the session that delivered it is gone and it is
+ * used until `expiresAt`; `expired` it was purged at expire and nothing replaced it yet;
+ * `none` nothing was ever loaded.
+ */
+export type RtrDataState = 'none' | 'synced' | 'stale' | 'expired';
 
 /** One applied change of the data held. */
 export interface RtrDelta extends PayloadDelta {
@@ -155,7 +180,20 @@ interface CacheEntry {
   readonly transport: Transport;
   /** The version to open sessions with: lowered when this cache negotiated down. */
   version: number;
+  /** Costly failures in a row (see `#penalize`), and until when the cache is tried last. */
+  strikes: number;
+  heldUntil: number;
 }
+
+// Failures that cost a whole response's worth of time or memory: a cache that failed so
+// is tried after the others, and not probed for a switch back, for a while that doubles
+// with each such failure in a row (from switchBackInterval up to MAX_HOLD_MS).
+const COSTLY: ReadonlySet<string> = new Set([
+  'RTR_ERR_PAYLOAD_LIMIT',
+  'RTR_ERR_RESPONSE_DEADLINE',
+  'RTR_ERR_RESPONSE_TOO_SLOW',
+]);
+const MAX_HOLD_MS = 3_600_000;
 
 interface Origin {
   readonly cache: CacheEntry | undefined;
@@ -186,7 +224,9 @@ function toTransport(c: CacheOption): Transport {
 // which would turn a long interval into a busy loop.
 const MAX_DELAY_MS = 0x7fff_ffff;
 
-const DEFAULT_MAX_PAYLOAD_PDUS = 20_000_000;
+export const DEFAULT_MAX_PAYLOAD_PDUS = 4_000_000;
+export const DEFAULT_RESPONSE_DEADLINE_MS = 300_000;
+export const DEFAULT_MIN_PROGRESS = { bytes: 16_384, intervalMs: 10_000, graceMs: 10_000 } as const;
 
 function positive(name: string, value: number | undefined, fallback: number, max = MAX_DELAY_MS): number {
   if (value === undefined) return fallback;
@@ -210,6 +250,8 @@ export class RtrClient extends EventEmitter<RtrClientEvents> implements SessionH
   readonly #minVersion: number;
   readonly #connectTimeout: number;
   readonly #responseTimeout: number;
+  readonly #responseDeadline: number;
+  readonly #minProgress: MinProgress;
   readonly #notifyDebounce: number;
   readonly #backoff: Required<BackoffOptions>;
   readonly #switchBackInterval: number;
@@ -227,6 +269,10 @@ export class RtrClient extends EventEmitter<RtrClientEvents> implements SessionH
   #lastSyncAt: number | undefined;
   #expiresAt: number | undefined;
   #expireTimer: NodeJS.Timeout | undefined;
+  /** The data was purged at expire and no sync has replaced it since. */
+  #expired = false;
+  /** A live session delivered the data held (set at `synced`, cleared when that session ends). */
+  #inSync = false;
   #active: Session | undefined;
   #probe: Session | undefined;
   #probeTimer: NodeJS.Timeout | undefined;
@@ -253,10 +299,33 @@ export class RtrClient extends EventEmitter<RtrClientEvents> implements SessionH
       throw new InvalidArgumentError(`the table must start empty, it holds ${options.table.size} VRPs`);
     this.#version = version;
     this.#minVersion = minVersion;
-    this.#caches = options.caches.map((c, index) => ({ index, transport: toTransport(c), version }));
+    this.#caches = options.caches.map((c, index) => ({
+      index,
+      transport: toTransport(c),
+      version,
+      strikes: 0,
+      heldUntil: 0,
+    }));
     this.store = new PayloadStore(options.table ?? new VrpTable());
     this.#connectTimeout = positive('connectTimeout', options.connectTimeout, 10_000);
     this.#responseTimeout = positive('responseTimeout', options.responseTimeout, 30_000);
+    this.#responseDeadline = positive(
+      'responseDeadline',
+      options.responseDeadline,
+      DEFAULT_RESPONSE_DEADLINE_MS,
+    );
+    const mp = options.minProgress ?? {};
+    const progressBytes = mp.bytes ?? DEFAULT_MIN_PROGRESS.bytes;
+    if (!Number.isSafeInteger(progressBytes) || progressBytes < 0)
+      throw new InvalidArgumentError(
+        `minProgress.bytes must be a whole number >= 0, got ${String(mp.bytes)}`,
+      );
+    this.#minProgress = {
+      bytes: progressBytes,
+      intervalMs: positive('minProgress.intervalMs', mp.intervalMs, DEFAULT_MIN_PROGRESS.intervalMs),
+      graceMs:
+        mp.graceMs === 0 ? 0 : positive('minProgress.graceMs', mp.graceMs, DEFAULT_MIN_PROGRESS.graceMs),
+    };
     this.#notifyDebounce =
       options.notifyDebounce === 0 ? 0 : positive('notifyDebounce', options.notifyDebounce, 250);
     this.#backoff = {
@@ -327,6 +396,12 @@ export class RtrClient extends EventEmitter<RtrClientEvents> implements SessionH
   /** ms since the epoch at which the data held will be purged unless a sync succeeds. */
   get expiresAt(): number | undefined {
     return this.#expiresAt;
+  }
+  /** The data state, apart from the connection state (`state`): see RtrDataState. */
+  get dataState(): RtrDataState {
+    if (this.#expired) return 'expired';
+    if (this.#origin === undefined) return 'none';
+    return this.#inSync ? 'synced' : 'stale';
   }
 
   //------------ lifecycle
@@ -412,7 +487,7 @@ export class RtrClient extends EventEmitter<RtrClientEvents> implements SessionH
     while (!this.#closing) {
       const handover = this.#handover;
       this.#handover = undefined;
-      const cache = handover?.cache ?? this.#caches[index]!;
+      const cache = handover?.cache ?? this.#pick(index);
       const result = await this.#serve(cache, handover?.session);
       if (this.#closing) break;
       if (result.switched || this.#handover !== undefined) {
@@ -432,6 +507,7 @@ export class RtrClient extends EventEmitter<RtrClientEvents> implements SessionH
       const error = result.error ?? new ClosedError();
       // After a working session broke, start over with the most preferred cache; after
       // a failed attempt, try the next one at once; wait only after a full round.
+      this.#penalize(cache, result.error);
       index = result.synced ? 0 : (cache.index + 1) % this.#caches.length;
       let delay = 0;
       if (index === 0) {
@@ -446,6 +522,25 @@ export class RtrClient extends EventEmitter<RtrClientEvents> implements SessionH
       }
       if (delay > 0) await this.#sleep(delay);
     }
+  }
+
+  /** The cache at `index`, or the next one in order that is not held back, if any. */
+  #pick(index: number): CacheEntry {
+    const now = Date.now();
+    const n = this.#caches.length;
+    for (let i = 0; i < n; i++) {
+      const c = this.#caches[(index + i) % n]!;
+      if (c.heldUntil <= now) return c;
+    }
+    return this.#caches[index]!;
+  }
+
+  #penalize(cache: CacheEntry, error: RtrError | undefined): void {
+    if (error === undefined || !COSTLY.has(error.code)) return;
+    cache.strikes++;
+    const hold = Math.min(MAX_HOLD_MS, this.#switchBackInterval * 2 ** Math.min(cache.strikes - 1, 20));
+    cache.heldUntil = Date.now() + hold;
+    debug('%s: %s; tried last for %d ms', cache.transport.target, error.code, hold);
   }
 
   #backoffDelay(failures: number): number {
@@ -474,6 +569,8 @@ export class RtrClient extends EventEmitter<RtrClientEvents> implements SessionH
       maxPduLength: this.#maxPduLength,
       maxPayloadPdus: this.#maxPayloadPdus,
       responseTimeout: this.#responseTimeout,
+      responseDeadline: this.#responseDeadline,
+      minProgress: this.#minProgress,
       notifyDebounce: this.#notifyDebounce,
       client: this,
     });
@@ -533,6 +630,7 @@ export class RtrClient extends EventEmitter<RtrClientEvents> implements SessionH
         }
         skipQuery = false;
         const o = this.#origin!;
+        this.#inSync = true;
         this.#transition({
           status: 'synced',
           cache: target,
@@ -567,6 +665,8 @@ export class RtrClient extends EventEmitter<RtrClientEvents> implements SessionH
       return { synced, again: false, switched: false, error: rtr };
     } finally {
       if (this.#active === session) this.#active = undefined;
+      // A handover keeps the data in sync: the session that delivered it lives on.
+      if (this.#handover === undefined) this.#inSync = false;
       session.close();
       this.#stopSwitchBack();
     }
@@ -589,7 +689,10 @@ export class RtrClient extends EventEmitter<RtrClientEvents> implements SessionH
       version: session.version,
     };
     this.#resetNeeded = false;
+    this.#expired = false;
     cache.version = session.version;
+    cache.strikes = 0;
+    cache.heldUntil = 0;
     this.#timers = this.#effectiveTimers(eod, cache.transport.target);
     const now = Date.now();
     this.#lastSyncAt = now;
@@ -669,6 +772,8 @@ export class RtrClient extends EventEmitter<RtrClientEvents> implements SessionH
     this.#origin = undefined;
     this.#resetNeeded = false;
     const delta = this.store.purge();
+    this.#expired = true;
+    this.#inSync = false;
     const error = new ExpiredError(this.#timers.expire);
     this.#emitDelta({
       ...delta,
@@ -711,6 +816,7 @@ export class RtrClient extends EventEmitter<RtrClientEvents> implements SessionH
   async #probeOnce(current: CacheEntry): Promise<void> {
     for (const cache of this.#caches.slice(0, current.index)) {
       if (this.#closing || this.#active === undefined) return;
+      if (cache.heldUntil > Date.now()) continue;
       const session = this.#newSession(cache);
       this.#probe = session;
       try {
@@ -728,6 +834,7 @@ export class RtrClient extends EventEmitter<RtrClientEvents> implements SessionH
         session.close();
       } catch (error) {
         debug('switch back to %s failed: %s', cache.transport.target, asRtrError(error).message);
+        this.#penalize(cache, asRtrError(error));
         session.close();
       } finally {
         if (this.#probe === session) this.#probe = undefined;

@@ -54,6 +54,8 @@ export type RtrErrorCode =
   | 'RTR_ERR_CONNECT_TIMEOUT'
   | 'RTR_ERR_CONNECTION_CLOSED'
   | 'RTR_ERR_RESPONSE_TIMEOUT'
+  | 'RTR_ERR_RESPONSE_DEADLINE'
+  | 'RTR_ERR_RESPONSE_TOO_SLOW'
   | 'RTR_ERR_PAYLOAD_LIMIT'
   | 'RTR_ERR_EXPIRED'
   | 'RTR_ERR_INVALID_ARGUMENT'
@@ -253,6 +255,31 @@ export class ResponseTimeoutError extends RtrError {
   override readonly name = 'ResponseTimeoutError';
   constructor(target: string, ms: number) {
     super('RTR_ERR_RESPONSE_TIMEOUT', `${target} sent nothing for ${ms} ms in the middle of an exchange`);
+  }
+}
+
+/** A response (query to End of Data) took longer than `responseDeadline` as a whole. */
+export class ResponseDeadlineError extends RtrError {
+  override readonly name = 'ResponseDeadlineError';
+  constructor(target: string, ms: number) {
+    super(
+      'RTR_ERR_RESPONSE_DEADLINE',
+      `${target} did not finish its response within ${ms} ms (responseDeadline)`,
+    );
+  }
+}
+
+/**
+ * A response that goes on but too slowly: fewer than `bytes` in an interval of `ms`,
+ * once the grace period is over (a cache that trickles bytes never trips the idle timeout).
+ */
+export class ResponseTooSlowError extends RtrError {
+  override readonly name = 'ResponseTooSlowError';
+  constructor(target: string, got: number, bytes: number, ms: number) {
+    super(
+      'RTR_ERR_RESPONSE_TOO_SLOW',
+      `${target} sent ${got} bytes in ${ms} ms of its response, below the minimum progress of ${bytes} bytes (minProgress)`,
+    );
   }
 }
 

@@ -72,6 +72,8 @@ export async function runRtrStream(input: Buffer, options: FuzzOptions = {}): Pr
       maxPduLength: options.maxPduLength ?? DEFAULT_MAX_PDU_LENGTH,
       maxPayloadPdus: Number.MAX_SAFE_INTEGER,
       responseTimeout: 60_000,
+      responseDeadline: 600_000,
+      minProgress: { bytes: 0, intervalMs: 60_000, graceMs: 0 },
       notifyDebounce: 1,
       client: host,
     },

@@ -46,10 +46,14 @@ export { Writer } from './writer.js';
 export { compareSerial, serialBefore, serialAdd } from './serial.js';
 export {
   RtrClient,
+  DEFAULT_MAX_PAYLOAD_PDUS,
+  DEFAULT_RESPONSE_DEADLINE_MS,
+  DEFAULT_MIN_PROGRESS,
   TIMER_RANGES,
   type RtrClientOptions,
   type RtrClientState,
   type RtrClientEvents,
+  type RtrDataState,
   type RtrDelta,
   type RtrWarning,
   type CacheOption,

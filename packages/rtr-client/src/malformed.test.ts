@@ -66,8 +66,14 @@ const corpus: Malformed[] = [
   { name: 'ASPA providers out of order', bytes: [2, 11, 1, 0,   0, 0, 0, 20,   0, 0, 0, 1,   0, 0, 0, 9,   0, 0, 0, 5], code: ErrorCode.AspaProviderListError },
   { name: 'ASPA provider listed twice', bytes: [2, 11, 1, 0,   0, 0, 0, 20,   0, 0, 0, 1,   0, 0, 0, 5,   0, 0, 0, 5], code: ErrorCode.AspaProviderListError },
   { name: 'ASPA withdrawal with a provider', bytes: [2, 11, 2, 0,   0, 0, 0, 16,   0, 0, 0, 1,   0, 0, 0, 5], code: ErrorCode.AspaProviderListError },
-  { name: 'ASPA (8210bis-10) count larger than the PDU', bytes: [2, 11, 0, 0,   0, 0, 0, 20,   1, 0, 0, 2,   0, 0, 0, 1,   0, 0, 0, 5], code: ErrorCode.CorruptData },
-  { name: 'ASPA (8210bis-10) count smaller than the PDU', bytes: [2, 11, 0, 0,   0, 0, 0, 24,   1, 0, 0, 1,   0, 0, 0, 1,   0, 0, 0, 5,   0, 0, 0, 6], code: ErrorCode.CorruptData },
+  // A current-layout withdrawal (flags 0 in the header) must be exactly 12 bytes, without
+  // providers (8210bis §5.12): code 9, not Corrupt Data. Customer AS28, provider AS5.
+  { name: 'ASPA withdrawal (8210bis layout) listing a provider', bytes: [2, 11, 0, 0,   0, 0, 0, 16,   0, 0, 0, 28,   0, 0, 0, 5], code: ErrorCode.AspaProviderListError },
+  { name: 'ASPA withdrawal (8210bis layout) listing two providers', bytes: [2, 11, 0, 0,   0, 0, 0, 20,   0, 3, 0x0d, 0x40,   0, 0, 0, 5,   0, 0, 0, 9], code: ErrorCode.AspaProviderListError },
+  // An 8210bis-10 PDU whose count does not fill it cannot be told from a current-layout
+  // withdrawal that lists providers, and is read as one: code 9 either way.
+  { name: 'ASPA (8210bis-10) count larger than the PDU', bytes: [2, 11, 0, 0,   0, 0, 0, 20,   1, 0, 0, 2,   0, 0, 0, 1,   0, 0, 0, 5], code: ErrorCode.AspaProviderListError },
+  { name: 'ASPA (8210bis-10) count smaller than the PDU', bytes: [2, 11, 0, 0,   0, 0, 0, 24,   1, 0, 0, 1,   0, 0, 0, 1,   0, 0, 0, 5,   0, 0, 0, 6], code: ErrorCode.AspaProviderListError },
 ];
 
 /** Feeds `bytes` as a stream and decodes every frame; returns the first error. */

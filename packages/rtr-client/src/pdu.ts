@@ -614,9 +614,11 @@ export function writeErrorReport(
 // Layout of 8210bis-10/-11 (StayRTR 0.5.1, older Routinator):
 //   header: version | 11 | zero (2) | length = 16 + 4 * providers
 //   flags (1) | AFI flags (1) | provider count (2) | customer ASN (4) | provider ASNs
-// Told apart without ambiguity: the old layout has zero in header byte 2 and is at
-// least 16 long, while a current announcement has flag bit 0 set in header byte 2 and
-// a current withdrawal is exactly 12 long.
+// Told apart: the old layout has zero in header byte 2 and is at least 16 long, while a
+// current announcement has flag bit 0 set in header byte 2 and a current withdrawal is
+// exactly 12 long. A current withdrawal that (wrongly) lists providers is taken for the
+// old layout only when its customer ASN reads as consistent old-layout fields (flags 0
+// or 1, a count that fills the PDU); otherwise it is what it is: code 9.
 
 function decodeAspa(
   r: Reader,
@@ -628,13 +630,19 @@ function decodeAspa(
 ): AspaPdu {
   if (version < 2) throw new UnsupportedPduTypeError(PduType.Aspa, version, copyPdu(buf, offset, length));
   const headerFlags = field >>> 8;
-  if (headerFlags === 0 && length >= 16) {
-    if ((length - 16) % 4 !== 0) corrupt(`ASPA PDU length ${length} is not 16 + 4n`, buf, offset, length);
+  // A current withdrawal that lists providers (which 8210bis §5.12 forbids: code 9) has
+  // header byte 2 zero and 16 bytes or more too; it is told from the old layout by the
+  // old layout's own fields: flags 0 or 1 and a provider count that fills the PDU.
+  if (
+    headerFlags === 0 &&
+    length >= 16 &&
+    (length - 16) % 4 === 0 &&
+    buf[offset + 8]! <= 1 &&
+    buf.readUInt16BE(offset + 10) * 4 === length - 16
+  ) {
     const flags = r.u8();
     const afiFlags = r.u8();
     const count = r.u16();
-    if (count * 4 !== length - 16)
-      corrupt(`ASPA PDU counts ${count} providers in ${(length - 16) / 4} slots`, buf, offset, length);
     const customer = r.u32();
     const providers = new Array<number>(count);
     for (let i = 0; i < count; i++) providers[i] = r.u32();

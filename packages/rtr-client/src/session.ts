@@ -13,7 +13,9 @@ import {
   PayloadLimitError,
   NoDataAvailableError,
   RemoteError,
+  ResponseDeadlineError,
   ResponseTimeoutError,
+  ResponseTooSlowError,
   RtrError,
   RtrWireError,
   UnexpectedVersionError,
@@ -49,6 +51,12 @@ import { compareSerial } from './serial.js';
 // pausing would only add a millisecond per record.
 const COALESCE_BELOW = 16 * 1024;
 const COALESCE_MS = 1;
+// After an Error Report the connection is half-closed (our FIN follows the report) and
+// what the cache still sends is read and dropped: closing with unread data would make
+// the kernel answer with a reset, and a reset makes the cache's kernel discard the
+// report before the cache has read it. The socket goes once the cache closes its side,
+// or after this long at most.
+export const ERROR_REPORT_LINGER_MS = 3000;
 import type { Transport } from './transport.js';
 import { Writer } from './writer.js';
 
@@ -85,10 +93,22 @@ export interface SessionOptions {
   readonly maxPayloadPdus: number;
   /** ms without a byte, in the middle of an exchange, before giving up. */
   readonly responseTimeout: number;
+  /** ms from the query to End of Data, as a whole, before giving up. */
+  readonly responseDeadline: number;
+  /** The least a response must deliver per interval once its grace period (from its first byte) is over. */
+  readonly minProgress: MinProgress;
   /** ms to wait after a Serial Notify for more before querying. */
   readonly notifyDebounce: number;
   /** Names the client in diagnostics messages. */
   readonly client: object;
+}
+
+export interface MinProgress {
+  /** Bytes per interval; 0 turns the check off. */
+  readonly bytes: number;
+  readonly intervalMs: number;
+  /** ms from the first byte of a response before the first interval counts. */
+  readonly graceMs: number;
 }
 
 type Phase = 'connecting' | 'idle' | 'query' | 'payload' | 'closed';
@@ -119,6 +139,11 @@ export class Session {
   #responseSession = 0;
   #pending: Pending | undefined;
   #responseTimer: NodeJS.Timeout | undefined;
+  #deadlineTimer: NodeJS.Timeout | undefined;
+  #progressTimer: NodeJS.Timeout | undefined;
+  /** Bytes of the response in progress in the current progress interval; -1 before its first byte. */
+  #progressBytes = -1;
+  #progressTicks = 0;
   #resolveClosed!: (reason: RtrError) => void;
   #closeReason: RtrError | undefined;
   // Trigger for the next exchange.
@@ -207,6 +232,10 @@ export class Session {
   readonly #onData = (chunk: Buffer): void => {
     if (this.#phase === 'closed') return;
     this.#responseTimer?.refresh();
+    if (this.#phase === 'query' || this.#phase === 'payload') {
+      if (this.#progressBytes < 0) this.#startProgress();
+      this.#progressBytes += chunk.length;
+    }
     try {
       this.#framer.push(chunk);
     } catch (error) {
@@ -264,7 +293,38 @@ export class Session {
       () => this.#fail(new ResponseTimeoutError(this.target, this.#options.responseTimeout)),
       this.#options.responseTimeout,
     );
+    this.#deadlineTimer = setTimeout(
+      () => this.#fail(new ResponseDeadlineError(this.target, this.#options.responseDeadline)),
+      this.#options.responseDeadline,
+    );
+    this.#progressBytes = -1;
     return new Promise<Outcome>((resolve, reject) => (this.#pending = { resolve, reject }));
+  }
+
+  // The progress check starts with the response's first byte: silence before it is the
+  // response timeout's case, a cache that trickles bytes is this one's.
+  #startProgress(): void {
+    this.#progressBytes = 0;
+    this.#progressTicks = 0;
+    const p = this.#options.minProgress;
+    if (p.bytes <= 0) return;
+    this.#progressTimer = setInterval(() => {
+      const got = this.#progressBytes;
+      this.#progressBytes = 0;
+      // An interval counts once it starts at or after the end of the grace period.
+      if (this.#progressTicks++ * p.intervalMs < p.graceMs) return;
+      if (got < p.bytes) this.#fail(new ResponseTooSlowError(this.target, got, p.bytes, p.intervalMs));
+    }, p.intervalMs);
+  }
+
+  #stopResponseTimers(): void {
+    clearTimeout(this.#responseTimer);
+    clearTimeout(this.#deadlineTimer);
+    clearInterval(this.#progressTimer);
+    this.#responseTimer = undefined;
+    this.#deadlineTimer = undefined;
+    this.#progressTimer = undefined;
+    this.#progressBytes = -1;
   }
 
   /**
@@ -338,7 +398,7 @@ export class Session {
     this.#closedInQuery = this.#phase === 'query';
     this.#phase = 'closed';
     this.#closeReason = reason;
-    clearTimeout(this.#responseTimer);
+    this.#stopResponseTimers();
     clearTimeout(this.#coalesceTimer);
     this.#coalesceTimer = undefined;
     this.#clearTriggerTimers();
@@ -390,18 +450,21 @@ export class Session {
       const socket = this.#socket;
       this.#finish(rtr);
       this.#detach(socket);
-      // Let the report go out, then close; destroy regardless after a grace period.
+      // Report, then FIN; keep reading (and dropping) until the cache closes, so that no
+      // reset overtakes the report (see ERROR_REPORT_LINGER_MS).
+      socket.on('data', () => undefined);
+      socket.resume();
       socket.end(bytes);
-      const grace = setTimeout(() => socket.destroy(), 1000).unref();
-      socket.once('close', () => clearTimeout(grace));
+      const linger = setTimeout(() => socket.destroy(), ERROR_REPORT_LINGER_MS).unref();
+      socket.once('close', () => clearTimeout(linger));
+      socket.once('end', () => socket.destroy());
       return;
     }
     this.close(rtr);
   }
 
   #resolve(outcome: Outcome): void {
-    clearTimeout(this.#responseTimer);
-    this.#responseTimer = undefined;
+    this.#stopResponseTimers();
     this.#phase = 'idle';
     this.#update = undefined;
     const pending = this.#pending;

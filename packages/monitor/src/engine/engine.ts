@@ -29,6 +29,8 @@ export interface VrpSourceStats {
   withdrawn: number;
   /** The source has delivered a full set at least once. */
   complete: boolean;
+  /** The source's data expired and no full set replaced it yet (see VrpSink.vrpsExpired). */
+  expired: boolean;
 }
 
 /** What the engine tells its owner (alerts, metrics scheduling). All optional. */
@@ -170,6 +172,18 @@ export class Engine implements RouteSink, VrpSink {
 
   // -------------------------------------------------------------- VrpSink
 
+  vrpsExpired(source: number): void {
+    this.vrpSources[source]!.expired = true;
+  }
+
+  /**
+   * Usable VRPs are held: some source delivered a full set and has not expired since (a
+   * VRP file that loaded counts; RTR data that expired does not).
+   */
+  get hasUsableVrps(): boolean {
+    return this.vrpSources.some((s) => s.complete && !s.expired);
+  }
+
   registerVrpSource(name: string): number {
     this.vrpSources.push({
       name,
@@ -179,6 +193,7 @@ export class Engine implements RouteSink, VrpSink {
       announced: 0,
       withdrawn: 0,
       complete: false,
+      expired: false,
     });
     return this.vrpSources.length - 1;
   }
@@ -197,7 +212,10 @@ export class Engine implements RouteSink, VrpSink {
     stats.announced += announced.length;
     stats.withdrawn += withdrawn.length;
     stats.lastUpdate = this.#now();
-    if (full) stats.complete = true;
+    if (full) {
+      stats.complete = true;
+      stats.expired = false;
+    }
 
     const s = this.store;
     let changed = 0;

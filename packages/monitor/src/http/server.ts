@@ -138,7 +138,9 @@ export class HttpServer {
     } else if (path === '/healthz' && get) {
       send(res, 200, 'text/plain; charset=utf-8', 'ok\n');
     } else if (path === '/readyz' && get) {
-      if (engine.ready) send(res, 200, 'text/plain; charset=utf-8', 'ready\n');
+      if (engine.ready && engine.hasUsableVrps) send(res, 200, 'text/plain; charset=utf-8', 'ready\n');
+      else if (engine.ready)
+        send(res, 503, 'text/plain; charset=utf-8', 'not ready: no usable VRPs (the VRP data expired)\n');
       else send(res, 503, 'text/plain; charset=utf-8', 'not ready: waiting for the first full VRP set\n');
     } else if (path === '/' && get) {
       send(res, 200, 'text/html; charset=utf-8', this.#deps.statusPage());

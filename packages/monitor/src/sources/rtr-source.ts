@@ -8,6 +8,7 @@ import {
   tcpTransport,
   tlsTransport,
   type RtrClientState,
+  type RtrDataState,
   type RtrDelta,
   type RtrError,
   type Transport,
@@ -16,9 +17,18 @@ import type { AlertSink } from '../alerts.js';
 import type { Logger } from '../log.js';
 import type { VrpSink, VrpSource } from './vrp-source.js';
 
-/** A cache's state as `rovkit_rtr_state{state}` names it. */
-export const CACHE_STATES = ['idle', 'connecting', 'syncing', 'synced', 'down', 'stale', 'expired'] as const;
+/**
+ * A cache's connection state as `rovkit_rtr_state{state}` names it: `idle` not in use (a
+ * backup while a preferred cache works), `connecting` and `syncing` on the way to a first
+ * sync, `synced` in session and in sync (a refresh on that session stays `synced`),
+ * `down` the last attempt failed; a cache that failed stays `down` through its retries
+ * until it syncs again (a cache that connects but never finishes a response is down).
+ */
+export const CACHE_STATES = ['idle', 'connecting', 'syncing', 'synced', 'down'] as const;
 export type CacheState = (typeof CACHE_STATES)[number];
+
+/** The RTR data's state as `rovkit_rtr_data_state{state}` names it (see RtrDataState). */
+export const DATA_STATES = ['synced', 'stale', 'expired', 'none'] as const;
 
 export interface RtrCacheStatus {
   /** The cache as the client names it, e.g. "tcp://127.0.0.1:8282". */
@@ -60,6 +70,17 @@ export interface RtrSourceOptions {
   readonly statePath?: string;
   /** ms between attempts to return to a more preferred cache (default 60000). */
   readonly switchBackMs?: number;
+  /** Payload PDUs one response may stage (client default 4,000,000). */
+  readonly maxPayloadPdus?: number;
+  /** ms without a byte in a response (client default 30000). */
+  readonly responseTimeoutMs?: number;
+  /** ms for a whole response, query to End of Data (client default 300000). */
+  readonly responseDeadlineMs?: number;
+  /**
+   * Bytes a response must deliver per interval after its first interval (client default
+   * 16384 per 10000 ms; bytes 0: off).
+   */
+  readonly minProgress?: { readonly bytes?: number; readonly intervalMs?: number };
 }
 
 export class RtrSource implements VrpSource {
@@ -70,6 +91,7 @@ export class RtrSource implements VrpSource {
   readonly #transports: Transport[];
   /** Caches last reported up. */
   readonly #up = new Set<string>();
+  #dataState: RtrDataState = 'none';
   #id = -1;
 
   /** Throws InvalidArgumentError (RTR_ERR_INVALID_ARGUMENT) for a bad cache address. */
@@ -103,6 +125,19 @@ export class RtrSource implements VrpSource {
       ...(o.timers === undefined ? {} : { timers: o.timers }),
       ...(o.statePath === undefined ? {} : { statePath: o.statePath }),
       ...(o.switchBackMs === undefined ? {} : { switchBackInterval: o.switchBackMs }),
+      ...(o.maxPayloadPdus === undefined ? {} : { maxPayloadPdus: o.maxPayloadPdus }),
+      ...(o.responseTimeoutMs === undefined ? {} : { responseTimeout: o.responseTimeoutMs }),
+      ...(o.responseDeadlineMs === undefined ? {} : { responseDeadline: o.responseDeadlineMs }),
+      ...(o.minProgress === undefined
+        ? {}
+        : {
+            minProgress: {
+              ...(o.minProgress.bytes === undefined ? {} : { bytes: o.minProgress.bytes }),
+              ...(o.minProgress.intervalMs === undefined
+                ? {}
+                : { intervalMs: o.minProgress.intervalMs, graceMs: o.minProgress.intervalMs }),
+            },
+          }),
     });
     this.client = client;
     client.on('delta', (delta) => this.#onDelta(delta));
@@ -116,6 +151,11 @@ export class RtrSource implements VrpSource {
 
   async stop(): Promise<void> {
     await this.client?.close();
+  }
+
+  /** The data's state, apart from the caches' connection states. */
+  get dataState(): RtrDataState {
+    return this.client?.dataState ?? 'none';
   }
 
   #cache(name: string | undefined): RtrCacheStatus | undefined {
@@ -143,7 +183,7 @@ export class RtrSource implements VrpSource {
       });
       return;
     }
-    if (state === 'down' || state === 'stale' || state === 'expired') this.#up.delete(cache.name);
+    if (state === 'down') this.#up.delete(cache.name);
     if (state === 'down')
       alerts.raise({
         kind: 'rtr_cache_down',
@@ -152,26 +192,41 @@ export class RtrSource implements VrpSource {
         message: `RTR cache ${cache.name} is down: ${cache.lastError ?? 'connection closed'}`,
         fields: { cache: cache.name, error: cache.lastError ?? null },
       });
-    else if (state === 'stale')
+  }
+
+  // Stale and expired are states of the data (from the cache it came from), not of a
+  // connection: said when the data state changes to them.
+  #dataAlert(state: RtrDataState, cacheName: string | undefined): void {
+    const alerts = this.#options.alerts;
+    const cache = this.#cache(cacheName);
+    const name = cache?.name ?? cacheName ?? 'rtr';
+    if (state === 'stale')
       alerts.raise({
         kind: 'rtr_cache_stale',
-        key: cache.name,
+        key: name,
         severity: 'warning',
-        message: `RTR data from ${cache.name} is stale: no cache reachable, the data held is used until it expires`,
-        fields: { cache: cache.name, error: cache.lastError ?? null },
+        message: `RTR data from ${name} is stale: no cache reachable, the data held is used until it expires`,
+        fields: { cache: name, error: cache?.lastError ?? null },
       });
     else if (state === 'expired')
       alerts.raise({
         kind: 'rtr_cache_expired',
-        key: cache.name,
+        key: name,
         severity: 'critical',
-        message: `RTR data from ${cache.name} expired and was dropped: routes it covered are NotFound now`,
-        fields: { cache: cache.name },
+        message: `RTR data from ${name} expired and was dropped: routes it covered are NotFound now`,
+        fields: { cache: name },
       });
   }
 
   #onState(state: RtrClientState, previous: RtrClientState): void {
     const client = this.client!;
+    const data = client.dataState;
+    if (data !== this.#dataState) {
+      const from = this.#dataState;
+      this.#dataState = data;
+      this.#options.log.log('info', 'rtr_data_state', { cache: client.cache ?? null, from, to: data });
+      this.#dataAlert(data, client.cache ?? ('cache' in previous ? previous.cache : undefined));
+    }
     switch (state.status) {
       case 'connecting':
       case 'syncing': {
@@ -182,8 +237,11 @@ export class RtrSource implements VrpSource {
             this.#set(left, 'idle');
         }
         const cache = this.#cache(state.cache);
-        // A reconnect to a cache that just failed stays "down" until it syncs.
-        if (state.status === 'connecting' && cache?.state === 'down') return;
+        // A cache that failed stays "down" through its retries until it syncs: one that
+        // connects and never finishes a response must not look up between its failures.
+        if (cache?.state === 'down') return;
+        // A refresh on the live session: the data stays in sync meanwhile.
+        if (state.status === 'syncing' && cache?.state === 'synced' && data === 'synced') return;
         this.#set(cache, state.status);
         return;
       }
@@ -200,16 +258,8 @@ export class RtrSource implements VrpSource {
         this.#set(cache, 'synced');
         return;
       }
-      case 'stale': {
-        this.#set(this.#cache(client.cache), 'stale');
-        return;
-      }
-      case 'expired': {
-        const origin = 'cache' in previous ? previous.cache : undefined;
-        const cache = this.#cache(origin) ?? this.caches.find((c) => c.state === 'stale');
-        this.#set(cache, 'expired');
-        return;
-      }
+      case 'stale':
+      case 'expired':
       case 'error':
       case 'idle':
       case 'closed':
@@ -222,7 +272,8 @@ export class RtrSource implements VrpSource {
     this.#options.log.log('warn', 'rtr_error', { cache: cacheName ?? null, error });
     if (cache === undefined) return;
     cache.lastError = `${error.code}: ${error.message}`;
-    if (cache.state !== 'stale' && cache.state !== 'expired') this.#set(cache, 'down');
+    // The expiry is the data's (see #dataAlert), not a failure of this cache's connection.
+    if (error.code !== 'RTR_ERR_EXPIRED') this.#set(cache, 'down');
   }
 
   #onDelta(delta: RtrDelta): void {
@@ -235,5 +286,7 @@ export class RtrSource implements VrpSource {
       withdrawn: delta.withdrawn.length,
     });
     this.#options.sink.applyVrps(this.#id, delta.announced, delta.withdrawn, full);
+    // Expired data is no data: /readyz says so until a full set comes again.
+    if (delta.reason === 'expire') this.#options.sink.vrpsExpired?.(this.#id);
   }
 }

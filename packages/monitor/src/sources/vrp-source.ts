@@ -13,6 +13,11 @@ export interface VrpSink {
    * delta was computed against what it held before).
    */
   applyVrps(source: number, announced: VrpList, withdrawn: VrpList, full: boolean): void;
+  /**
+   * The source's data expired (it withdrew everything with applyVrps first): it holds no
+   * usable VRPs until its next full set.
+   */
+  vrpsExpired?(source: number): void;
 }
 
 /** A VRP input's lifecycle. start() resolves once started (not necessarily synced). */
