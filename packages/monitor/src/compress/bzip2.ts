@@ -133,8 +133,14 @@ class HuffmanTable {
   minLength = 0;
   maxLength = 0;
 
-  /** Builds the table; returns false when the lengths oversubscribe the code space. */
-  build(lengths: Uint8Array, alphaSize: number): boolean {
+  /**
+   * Builds the table. Lengths that oversubscribe the code space (no encoder writes them,
+   * but corruption does) are decoded as bzip2 1.0 decodes them, since its output is the
+   * reference: codes are handed out in canonical order while they fit in their length; the
+   * length where they stop fitting takes every bit pattern that reaches it, and the
+   * symbols left over and all longer lengths cannot be reached. The block CRC then judges.
+   */
+  build(lengths: Uint8Array, alphaSize: number): void {
     let min = MAX_CODE_LENGTH;
     let max = 0;
     for (let i = 0; i < alphaSize; i++) {
@@ -152,7 +158,12 @@ class HuffmanTable {
       const first = index;
       for (let symbol = 0; symbol < alphaSize; symbol++) {
         if (lengths[symbol] !== length) continue;
-        if (code >= 1 << length) return false;
+        if (code >= 1 << length) {
+          // Full: every pattern that gets this far ends here (bzip2's limit is past it).
+          this.limit[length] = (1 << length) - 1;
+          this.maxLength = length;
+          return;
+        }
         this.perm[index++] = symbol;
         if (length <= TABLE_BITS) {
           const first = code << (TABLE_BITS - length);
@@ -165,7 +176,6 @@ class HuffmanTable {
       if (index > first) this.limit[length] = code - 1;
       code <<= 1;
     }
-    return true;
   }
 }
 
@@ -656,12 +666,7 @@ class Bzip2Decoder {
         }
         lengths[symbol] = current;
       }
-      if (!this.#block.tables[t].build(lengths, alphaSize)) {
-        throw this.#error(
-          'BZIP2_ERR_DATA',
-          `Huffman code lengths of group ${t} oversubscribe the code space`,
-        );
-      }
+      this.#block.tables[t].build(lengths, alphaSize);
     }
     this.#checkOverrun();
 
