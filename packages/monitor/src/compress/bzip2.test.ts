@@ -309,6 +309,26 @@ describe.skipIf(skip !== undefined)('bunzip2 in worker threads against the one i
     },
   );
 
+  it('emits a block whose next magic is corrupted, then raises BZIP2_ERR_DATA, as bzip2 -dc does', async () => {
+    // More compressed data after the first block than a block can take: the workers used to
+    // join the first piece with the next ones until that limit and then fail, not emitting it.
+    const random = randomBytes(500_000);
+    const stream = compress(random, 1);
+    const magics = findMagics(stream, 0, stream.length);
+    expect(magics.length).toBeGreaterThanOrEqual(6);
+    const broken = Buffer.from(stream);
+    broken[(magics[1]! >>> 3) + 2] ^= 0x10;
+    const here = await expectSame(broken);
+    expect((here.error as DecompressError).code).toBe('BZIP2_ERR_DATA');
+    expect(here.output.length).toBe(99_981);
+    expect(here.output.equals(random.subarray(0, 99_981))).toBe(true);
+    const reference = spawnSync('bzip2', ['-dc'], { input: broken, maxBuffer: 1 << 28 });
+    expect(reference.status).toBe(2);
+    // bzip2 writes in pieces of 5000 bytes and drops the one it fills when the error comes.
+    expect(reference.stdout.length).toBe(95_000);
+    expect(here.output.subarray(0, 95_000).equals(reference.stdout)).toBe(true);
+  });
+
   it('emits the same bytes and raises the same error on corrupted and cut streams', async () => {
     // The property holds for every input (checked with 20,000 runs on several seeds); the
     // seed is fixed so that a run in CI plays the same inputs as the last check.
@@ -324,4 +344,42 @@ describe.skipIf(skip !== undefined)('bunzip2 in worker threads against the one i
       { numRuns: fuzzRuns, seed: fuzzSeed, examples: counterexamples },
     );
   });
+});
+
+describe.skipIf(skip !== undefined)('bunzip2 memory on a stream of maximal run-length blocks', () => {
+  // One 900k block of the first stage's runs (4 bytes + a count of 255, 5 bytes for 259)
+  // expands to 46.6 MB; a few hundred compressed bytes hold it. Thirty of them are 1.4 GB:
+  // both decoders must emit block by block, holding a few blocks at most, not the output.
+  const block = compress(Buffer.alloc(46_000_000), 9);
+  const copies = 30;
+  const stream = Buffer.concat(Array<Buffer>(copies).fill(block));
+  const zeros = Buffer.alloc(46_000_000);
+
+  it.each([
+    ['in this thread', (source: AsyncIterable<Uint8Array>) => bunzip2(source)],
+    // As the MRT reader reads: the memory of each chunk goes back to the workers.
+    [
+      'in worker threads',
+      (source: AsyncIterable<Uint8Array>) => bunzip2Parallel(source, pool!, { reuseChunks: true }),
+    ],
+  ])(
+    '%s holds a bounded number of blocks',
+    async (_how, decoder) => {
+      expect(block.length).toBeLessThan(1000);
+      const before = process.memoryUsage().rss;
+      let peak = 0;
+      let total = 0;
+      let chunks = 0;
+      for await (const chunk of decoder(chunked(stream, 4096))) {
+        total += chunk.length;
+        chunks++;
+        if (!zeros.subarray(0, chunk.length).equals(chunk)) throw new Error('not zeros');
+        peak = Math.max(peak, process.memoryUsage().rss - before);
+      }
+      expect(total).toBe(46_000_000 * copies);
+      expect(chunks).toBeGreaterThanOrEqual(copies);
+    expect(peak).toBeLessThan(600e6);
+    },
+    120_000,
+  );
 });
