@@ -11,7 +11,7 @@ import { missing, peerCommand } from '../../../../test/support/peers.js';
 import { findMagics } from './bzip2-blocks.js';
 import { bunzip2Parallel } from './bzip2-parallel.js';
 import { Bzip2Pool, workerScript } from './bzip2-pool.js';
-import { bunzip2, bzip2Crc } from './bzip2.js';
+import { bunzip2, bzip2Crc, BZIP2_MAX_HEADER } from './bzip2.js';
 import { DecompressError } from './errors.js';
 
 const fuzzRuns = Number(process.env.ROVKIT_FUZZ_RUNS ?? 150);
@@ -82,6 +82,52 @@ function sample(size: number, seed: number): Buffer {
 }
 
 const skip = missing(peerCommand('bzip2'));
+
+/**
+ * A one-block stream (from `bzip2 -c -9` of `data`) whose block header is made `extraSteps`
+ * code-length steps longer: pairs that undo each other (+1 then -1, or -1 then +1, 4 bits
+ * each) before the first symbol's length, which bzip2 accepts in any number. Returns the
+ * stream and the length of its block header in bits (from the block magic to the end of
+ * the code lengths).
+ */
+function withLongHeader(data: Buffer, extraSteps: number): { stream: Buffer; headerBits: number } {
+  const original = compress(data, 9);
+  const bits = Array.from(original, (byte) => byte.toString(2).padStart(8, '0')).join('');
+  let at = 32 + 48 + 32 + 1 + 24;
+  const read = (n: number): number => {
+    const value = parseInt(bits.slice(at, at + n), 2);
+    at += n;
+    return value;
+  };
+  const ranges = read(16);
+  let inUse = 0;
+  for (let i = 0; i < 16; i++)
+    if ((ranges & (0x8000 >>> i)) !== 0) inUse += read(16).toString(2).split('1').length - 1;
+  const groups = read(3);
+  const selectors = read(15);
+  for (let i = 0; i < selectors; i++) while (read(1) === 1);
+  let insertAt = 0;
+  let first = 0;
+  for (let t = 0; t < groups; t++) {
+    let current = read(5);
+    if (t === 0) {
+      insertAt = at;
+      first = current;
+    }
+    for (let symbol = 0; symbol < inUse + 2; symbol++) {
+      while (read(1) === 1) current += read(1) === 0 ? 1 : -1;
+    }
+  }
+  const headerBits = at - 32 + 4 * extraSteps;
+  // The stream ends with the end magic and the 32-bit CRC, then padding to a byte.
+  const end = bits.lastIndexOf((0x177245385090).toString(2).padStart(48, '0')) + 80;
+  const pair = first > 1 ? '1110' : '1011';
+  let out = bits.slice(0, insertAt) + pair.repeat(extraSteps) + bits.slice(insertAt, end);
+  out = out.padEnd(Math.ceil(out.length / 8) * 8, '0');
+  const stream = Buffer.alloc(out.length / 8);
+  for (let i = 0; i < stream.length; i++) stream[i] = parseInt(out.slice(i * 8, i * 8 + 8), 2);
+  return { stream, headerBits };
+}
 
 describe('bzip2Crc', () => {
   it('is CRC-32/BZIP2 (check value of "123456789" is 0xfc891918)', () => {
@@ -189,6 +235,36 @@ describe.skipIf(skip !== undefined).each(decoders)('bunzip2 %s against the bzip2
     const { output, error } = await decode(input);
     expect(error).toBeUndefined();
     expect(output.equals(reference.stdout)).toBe(true);
+  });
+
+  it('accepts a block header of up to 40 kB, whatever the chunks, and raises BZIP2_ERR_DATA past it', async () => {
+    // bzip2 accepts any number of code-length steps that undo each other; rovkit reads at
+    // most BZIP2_MAX_HEADER bytes of header. In this thread, a longer one used to decode
+    // when it came in one chunk and be BZIP2_ERR_TRUNCATED when it came in small ones.
+    const data = Buffer.from('a header of many steps '.repeat(40));
+    const short = withLongHeader(data, 0).headerBits;
+    const steps = Math.floor((BZIP2_MAX_HEADER * 8 - short) / 4);
+    for (const [extra, fits] of [
+      [steps, true],
+      [steps + 1, false],
+      [steps + 1000, false],
+    ] as const) {
+      const { stream, headerBits } = withLongHeader(data, extra);
+      expect(headerBits <= BZIP2_MAX_HEADER * 8).toBe(fits);
+      const reference = spawnSync('bzip2', ['-dc'], { input: stream });
+      expect(reference.status).toBe(0);
+      expect(reference.stdout.equals(data)).toBe(true);
+      for (const chunkSize of [1000, 4096, 65536, stream.length]) {
+        const { output, error } = await decode(stream, chunkSize);
+        if (fits) {
+          expect(error).toBeUndefined();
+          expect(output.equals(data)).toBe(true);
+        } else {
+          expect((error as DecompressError).code).toBe('BZIP2_ERR_DATA');
+          expect((error as DecompressError).message).toContain(`longer than ${BZIP2_MAX_HEADER} bytes`);
+        }
+      }
+    }
   });
 
   it('detects a wrong stream CRC', async () => {
@@ -378,7 +454,7 @@ describe.skipIf(skip !== undefined)('bunzip2 memory on a stream of maximal run-l
       }
       expect(total).toBe(46_000_000 * copies);
       expect(chunks).toBeGreaterThanOrEqual(copies);
-    expect(peak).toBeLessThan(600e6);
+      expect(peak).toBeLessThan(600e6);
     },
     120_000,
   );

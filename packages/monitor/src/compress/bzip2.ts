@@ -21,8 +21,16 @@ const MAX_CODE_LENGTH = 20;
 const GROUP_SIZE = 50;
 /** bzip2 1.0.8 reads but ignores selectors beyond this count (CVE-2019-12900). */
 const MAX_SELECTORS = 18002;
-/** Bytes a block header can need at most: selectors (32767 * 7 bits) and code lengths. */
-const HEADER_LOOKAHEAD = 40 * 1024;
+/**
+ * Bytes a block header (from its magic to the end of the code lengths) may take. bzip2
+ * encoders write at most about 33 kB (32767 selectors of 6 bits, 6 groups of 258 code
+ * lengths of up to 39 bits); only steps that undo each other (+1 -1, which bzip2 accepts
+ * without end) make one longer, and such a header is BZIP2_ERR_DATA, so that a decoder
+ * reading input in chunks needs only this much ahead, and says the same whatever the chunks.
+ */
+export const BZIP2_MAX_HEADER = 40 * 1024;
+/** Bytes buffered before a block header: the header and what the bit reader looks ahead. */
+const HEADER_LOOKAHEAD = BZIP2_MAX_HEADER + 8;
 /** Bytes one group of 50 symbols can need at most (20 bits each), rounded up. */
 const GROUP_LOOKAHEAD = 128;
 /** Code lengths up to this are decoded with one table lookup. */
@@ -607,6 +615,15 @@ class Bzip2Decoder {
     return (this.#bitBuf >>> this.#bitCount) & ((1 << n) - 1);
   }
 
+  /** Bits consumed so far, counted from the start of #buf. */
+  #bitsRead(): number {
+    return this.#pos * 8 - this.#bitCount;
+  }
+
+  #headerTooLong(): Error {
+    return this.#error('BZIP2_ERR_DATA', `block header is longer than ${BZIP2_MAX_HEADER} bytes`);
+  }
+
   /** Drops the bits of a partly read byte and gives back whole buffered bytes. */
   #alignToByte(): void {
     this.#pos -= this.#bitCount >> 3;
@@ -615,6 +632,8 @@ class Bzip2Decoder {
 
   /** Decodes one block after its magic and CRC; leaves the output in #out, returns its length. */
   async #decodeBlock(): Promise<number> {
+    // The bit where the header must end at the latest (the magic and CRC were 80 bits).
+    const headerEnd = this.#bitsRead() - 80 + BZIP2_MAX_HEADER * 8;
     if (this.#bits(1) !== 0) {
       throw this.#error('BZIP2_ERR_UNSUPPORTED', 'randomised blocks (bzip2 0.9.0) are not supported');
     }
@@ -661,6 +680,7 @@ class Bzip2Decoder {
           if (current < 1 || current > MAX_CODE_LENGTH) {
             throw this.#error('BZIP2_ERR_DATA', `code length ${current} is not 1 to ${MAX_CODE_LENGTH}`);
           }
+          if (this.#bitsRead() > headerEnd) throw this.#headerTooLong();
           if (this.#bits(1) === 0) break;
           current += this.#bits(1) === 0 ? 1 : -1;
         }
@@ -668,6 +688,7 @@ class Bzip2Decoder {
       }
       this.#block.tables[t].build(lengths, alphaSize);
     }
+    if (this.#bitsRead() > headerEnd) throw this.#headerTooLong();
     this.#checkOverrun();
 
     const count = await this.#decodeSymbols(alphaSize, kept);
