@@ -27,7 +27,8 @@ import { DecompressError, type DecompressErrorCode } from './errors.js';
 /** The input read so far, from the oldest byte still needed. */
 class InputWindow {
   readonly #source: AsyncIterator<Uint8Array>;
-  data = new Uint8Array(1 << 20);
+  // Grown as chunks come (doubling), so that a small input costs little.
+  data = new Uint8Array(0);
   length = 0;
   /** Offset of data[0] in the whole input. */
   base = 0;
