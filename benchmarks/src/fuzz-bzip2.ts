@@ -12,7 +12,7 @@
 // escapes, with a known code and `outputBytes` equal to what was emitted; both decoders
 // emit the same bytes and raise the same code; an unmutated stream decodes to its data.
 // Against `bzip2 -dc` (spawned per input, so only on every `--reference-every` Nth input,
-// default 8; 1 compares every input): when rovkit decodes, bzip2 exits 0 with the same
+// default 32; 1 compares every input): when rovkit decodes, bzip2 exits 0 with the same
 // bytes; when rovkit raises, bzip2 fails too and what rovkit emitted is a prefix of what
 // bzip2 wrote (bzip2 writes a block's output before it checks the block's CRC; rovkit emits
 // only blocks whose CRC matched). Where the two legitimately differ, the input is counted
@@ -29,7 +29,7 @@
 // Memory: the V8 heap after a full GC, every 10% of the run, must not grow.
 //
 // node benchmarks/dist/fuzz-bzip2.js [--inputs N] [--seed S] [--reference-every N]
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -44,7 +44,7 @@ export interface FuzzBzip2Options {
   readonly inputs?: number;
   /** PRNG seed (default 1); the same seed plays the same inputs. */
   readonly seed?: number;
-  /** Compare with `bzip2 -dc` on every Nth input (default 8; 0: never). */
+  /** Compare with `bzip2 -dc` on every Nth input (default 32; 0: never). */
   readonly referenceEvery?: number;
   readonly log?: (text: string) => void;
 }
@@ -61,6 +61,8 @@ export interface FuzzBzip2Result {
   readonly outcomes: Readonly<Record<string, number>>;
   /** rovkit outcome | bzip2 verdict, over the inputs compared with bzip2. */
   readonly errorPairs: Readonly<Record<string, number>>;
+  /** The first input (hex, cut to 400 digits) of each pair, to look at. */
+  readonly pairExamples: Readonly<Record<string, string>>;
   /** Inputs where rovkit and bzip2 differ as documented above. */
   readonly differences: Readonly<Record<string, number>>;
   /** Decompressed bytes emitted by rovkit (per decoder). */
@@ -80,6 +82,29 @@ const CODES = new Set([
 ]);
 
 // ---------------------------------------------------------------- base streams
+
+/** bzip2 processes running at once beside the decoders. */
+const REFERENCE_PROCESSES = 2;
+
+function bzip2Async(
+  args: string[],
+  input: Uint8Array,
+): Promise<{ status: number | null; stdout: Buffer; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('bzip2', args);
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+    child.on('error', reject);
+    // bzip2 may stop reading its input at an error.
+    child.stdin.on('error', () => undefined);
+    child.on('close', (status) =>
+      resolve({ status, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString() }),
+    );
+    child.stdin.end(input);
+  });
+}
 
 function bzip2(args: string[], input: Uint8Array): { status: number | null; stdout: Buffer; stderr: string } {
   const result = spawnSync('bzip2', args, { input, maxBuffer: 1 << 28 });
@@ -233,9 +258,14 @@ interface Outcome {
   broken?: string;
 }
 
-async function* chunks(r: Random, bytes: Buffer): AsyncGenerator<Uint8Array> {
-  const size = r.chance(0.5) ? bytes.length : 1 + r.below(Math.max(1, bytes.length));
+/** The input in chunks of `size` bytes. */
+async function* chunks(bytes: Buffer, size: number): AsyncGenerator<Uint8Array> {
   for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
+}
+
+/** A chunk size: the whole input half of the time. */
+function chunkSize(r: Random, bytes: Buffer): number {
+  return r.chance(0.5) ? Math.max(1, bytes.length) : 1 + r.below(Math.max(1, bytes.length));
 }
 
 async function decode(stream: AsyncIterable<Buffer>): Promise<Outcome> {
@@ -284,7 +314,7 @@ function verdict(status: number | null, stderr: string): string {
 export async function fuzzBzip2(options: FuzzBzip2Options = {}): Promise<FuzzBzip2Result> {
   const inputs = options.inputs ?? 1_000_000;
   const seed = options.seed ?? 1;
-  const referenceEvery = options.referenceEvery ?? 8;
+  const referenceEvery = options.referenceEvery ?? 32;
   const log = options.log ?? (() => undefined);
   // One worker: on two cores, it and this thread are busy.
   process.env.ROVKIT_BZIP2_WORKERS ??= '1';
@@ -296,6 +326,7 @@ export async function fuzzBzip2(options: FuzzBzip2Options = {}): Promise<FuzzBzi
   const workspace = new Bzip2Workspace();
   const outcomes: Record<string, number> = {};
   const errorPairs: Record<string, number> = {};
+  const pairExamples: Record<string, string> = {};
   const differences: Record<string, number> = {};
   const violations: string[] = [];
   const heapMb: number[] = [];
@@ -303,6 +334,40 @@ export async function fuzzBzip2(options: FuzzBzip2Options = {}): Promise<FuzzBzi
     table[key] = (table[key] ?? 0) + 1;
   };
   let referenceInputs = 0;
+  const running = new Set<Promise<void>>();
+  const report = (i: number, base: Base, bytes: Buffer, problem: string): void => {
+    if (violations.length < 20)
+      violations.push(`input ${i} (${base.name}): ${problem} on ${bytes.toString('hex').slice(0, 600)}`);
+  };
+  /** Runs `bzip2 -dc` on the input; returns what is wrong with rovkit's outcome, if anything. */
+  const compareWithBzip2 = async (bytes: Buffer, here: Outcome): Promise<string | undefined> => {
+    const reference = await bzip2Async(['-dc'], bytes);
+    const says = verdict(reference.status, reference.stderr);
+    const pair = `${here.code} | ${says}`;
+    count(errorPairs, pair);
+    pairExamples[pair] ??= bytes.toString('hex').slice(0, 400);
+    const alike = emittedAlike(here.output, reference.stdout);
+    if (says.startsWith('exit')) return `bzip2 ${says}`;
+    if (here.code === 'ok') {
+      if (says === 'ok' && reference.stdout.equals(here.output)) return undefined;
+      return `rovkit decoded ${here.output.length} B, bzip2: ${says} after ${reference.stdout.length} B`;
+    }
+    if (says === 'ok (trailing garbage)' && here.code === 'BZIP2_ERR_FORMAT') {
+      if (!reference.stdout.equals(here.output))
+        return `trailing garbage: rovkit emitted ${here.output.length} B, bzip2 ${reference.stdout.length} B`;
+      count(differences, 'trailing-garbage');
+      return undefined;
+    }
+    if (says.startsWith('ok') && here.code === 'BZIP2_ERR_UNSUPPORTED' && alike) {
+      count(differences, 'randomised');
+      return undefined;
+    }
+    if (says.startsWith('ok'))
+      return `rovkit ${here.code} after ${here.output.length} B, bzip2: ${says} (${reference.stdout.length} B)`;
+    if (!alike)
+      return `rovkit emitted ${here.output.length} B, bzip2 ${reference.stdout.length} B, not alike`;
+    return undefined;
+  };
   let outputBytes = 0;
   const every = Math.max(1, Math.floor(inputs / 10));
   collectGarbage();
@@ -327,8 +392,11 @@ export async function fuzzBzip2(options: FuzzBzip2Options = {}): Promise<FuzzBzi
       for (let m = 0, times = 1 + (r.chance(0.3) ? r.below(3) : 0); m < times; m++)
         bytes = mutateOnce(r, bytes);
     }
-    const here = await decode(bunzip2(chunks(r, bytes), workspace));
-    const there = await decode(bunzip2Parallel(chunks(r, bytes), pool));
+    // Both at once: the worker decodes while this thread does.
+    const [here, there] = await Promise.all([
+      decode(bunzip2(chunks(bytes, chunkSize(r, bytes)), workspace)),
+      decode(bunzip2Parallel(chunks(bytes, chunkSize(r, bytes)), pool)),
+    ]);
     count(outcomes, here.code);
     outputBytes += here.output.length;
     let broken: string | undefined;
@@ -340,34 +408,22 @@ export async function fuzzBzip2(options: FuzzBzip2Options = {}): Promise<FuzzBzi
       broken = `unmutated ${base.name}: ${here.code} after ${here.output.length} of ${base.data.length} B`;
     else if (referenceEvery > 0 && i % referenceEvery === 0) {
       referenceInputs++;
-      const reference = bzip2(['-dc'], bytes);
-      const says = verdict(reference.status, reference.stderr);
-      count(errorPairs, `${here.code} | ${says}`);
-      const prefix = emittedAlike(here.output, reference.stdout);
-      if (says.startsWith('exit')) broken = `bzip2 ${says}`;
-      else if (here.code === 'ok') {
-        if (says !== 'ok' || !reference.stdout.equals(here.output))
-          broken = `rovkit decoded ${here.output.length} B, bzip2: ${says} after ${reference.stdout.length} B`;
-      } else if (says === 'ok (trailing garbage)' && here.code === 'BZIP2_ERR_FORMAT') {
-        if (!reference.stdout.equals(here.output))
-          broken = `trailing garbage: rovkit emitted ${here.output.length} B, bzip2 ${reference.stdout.length} B`;
-        else count(differences, 'trailing-garbage');
-      } else if (says.startsWith('ok') && here.code === 'BZIP2_ERR_UNSUPPORTED' && prefix) {
-        count(differences, 'randomised');
-      } else if (says.startsWith('ok')) {
-        broken = `rovkit ${here.code} after ${here.output.length} B, bzip2: ${says} (${reference.stdout.length} B)`;
-      } else if (!prefix) {
-        broken = `rovkit emitted ${here.output.length} B, bzip2 ${reference.stdout.length} B, not alike`;
-      }
+      // bzip2 runs beside the decoders; at most REFERENCE_PROCESSES at once.
+      if (running.size >= REFERENCE_PROCESSES) await Promise.race(running);
+      const done = compareWithBzip2(bytes, here).then((problem) => {
+        running.delete(done);
+        if (problem !== undefined) report(i, base, bytes, problem);
+      });
+      running.add(done);
     }
-    if (broken !== undefined && violations.length < 20)
-      violations.push(`input ${i} (${base.name}): ${broken} on ${bytes.toString('hex').slice(0, 600)}`);
+    if (broken !== undefined) report(i, base, bytes, broken);
     if (i % every === 0) {
       collectGarbage();
       heapMb.push(memory().heapUsed / 1e6);
       log(`fuzz-bzip2: ${i} inputs, heap ${heapMb.at(-1)!.toFixed(1)} MB, ${violations.length} violations`);
     }
   }
+  await Promise.all(running);
   const seconds = (performance.now() - start) / 1000;
   await pool.close();
   return {
@@ -379,6 +435,7 @@ export async function fuzzBzip2(options: FuzzBzip2Options = {}): Promise<FuzzBzi
     referenceEvery,
     outcomes,
     errorPairs,
+    pairExamples,
     differences,
     outputBytes,
     violations,
