@@ -84,6 +84,7 @@ export {
   bunzip2,
   bunzip2Parallel,
   Bzip2Pool,
+  Bzip2Workspace,
   decompress,
   DecompressError,
   sharedBzip2Pool,

@@ -3,8 +3,10 @@
 //
 // This thread reads the input, finds the block boundaries (bzip2-blocks.ts), and keeps up
 // to two pieces per worker in flight, planned ahead on the assumption that every magic it
-// found is a real boundary. A piece that fails is joined with the next one and planned
-// again, with everything after it; a real error is reported once joining cannot help.
+// found is a real boundary. A piece whose block runs past its end (the magic ending it was
+// inside compressed data) is joined with the next one and planned again, with everything
+// after it. Any other verdict on a piece is the verdict on the whole input: the block
+// decoder read only bytes of the piece, so bunzip2 reads the same ones and says the same.
 // Memory stays bounded: the input kept reaches back only to the oldest block not yet
 // emitted, and pieces in flight are limited.
 import { findMagics, MAGIC_SPAN, readBits, type PieceFailure, type PieceResult } from './bzip2-blocks.js';
@@ -25,7 +27,8 @@ import { DecompressError, type DecompressErrorCode } from './errors.js';
 /** The input read so far, from the oldest byte still needed. */
 class InputWindow {
   readonly #source: AsyncIterator<Uint8Array>;
-  data = new Uint8Array(1 << 20);
+  // Grown as chunks come (doubling), so that a small input costs little.
+  data = new Uint8Array(0);
   length = 0;
   /** Offset of data[0] in the whole input. */
   base = 0;
@@ -183,7 +186,6 @@ class ParallelDecoder {
       if (level === undefined) return;
       this.#plan(32, level, -1);
       let combined = 0;
-      let firstFailure: DecompressError | undefined;
       for (;;) {
         while (this.#queue.length < this.#inFlight && !this.#planStopped) await this.#planNext();
         const head = this.#queue.shift();
@@ -209,37 +211,34 @@ class ParallelDecoder {
         }
         const result = await head.result;
         const origin = head.startBit >>> 3;
-        const endBit = result.endBit === undefined ? -1 : origin * 8 + result.endBit;
-        const decoded = result.failure === undefined && result.output !== undefined;
-        if (decoded && (head.endBit === undefined || endBit === head.endBit)) {
-          firstFailure = undefined;
+        if (result.failure === undefined && result.output !== undefined) {
+          // A block whose CRC matched is the block, wherever it ends: the decoder read only
+          // bytes of the piece (reading past them is a truncation), which the whole input has
+          // too. If it does not end at the planned boundary (that magic was corrupted),
+          // what follows it is read from where it ends, as bunzip2 does.
+          const endBit = origin * 8 + result.endBit!;
           combined = (((combined << 1) | (combined >>> 31)) ^ head.crc) >>> 0;
-          const output = result.output!;
+          const output = result.output;
           this.#outputBytes += output.length;
           yield Buffer.from(output.buffer, output.byteOffset, output.length);
           if (this.#reuseChunks && output.buffer instanceof ArrayBuffer) this.#pool.recycle(output.buffer);
           this.#input.discardBefore(endBit >>> 3);
-          // After the last piece, whatever follows the block is looked at as after any other.
-          if (head.endBit === undefined) this.#plan(endBit, head.level, -1);
+          if (head.endBit !== endBit) {
+            this.#queue.length = 0;
+            this.#plan(endBit, head.level, -1);
+          }
           continue;
         }
-        const failure = result.failure ?? {
-          code: 'BZIP2_ERR_DATA',
-          message: `block ends at bit ${endBit}, not at the next magic (bit ${head.endBit})`,
-          offset: 0,
-        };
+        const failure = result.failure ?? { code: 'BZIP2_ERR_DATA', message: 'no output', offset: 0 };
+        // Any other failure was found in bytes of the piece, so it is the verdict on the
+        // whole input as well.
+        if (failure.code !== 'BZIP2_ERR_TRUNCATED') throw this.#failure(failure, origin);
         if (head.endBit === undefined) {
-          // The last piece, or one as long as a block can be: the decoder's verdict stands.
-          if (failure.code !== 'BZIP2_ERR_TRUNCATED') throw firstFailure ?? this.#failure(failure, origin);
+          // The last piece, or one as long as a block can be.
           if (!head.capped) throw new Truncated();
-          throw (
-            firstFailure ??
-            this.#error('BZIP2_ERR_DATA', `block longer than ${maxBlockBytes(head.level)} bytes`, origin)
-          );
+          throw this.#error('BZIP2_ERR_DATA', `block longer than ${maxBlockBytes(head.level)} bytes`, origin);
         }
-        // The end may have been a magic inside compressed data: join with the next piece.
-        firstFailure ??= this.#failure(failure, origin);
-        if (head.endBit - head.startBit > maxBlockBytes(head.level) * 8) throw firstFailure;
+        // The piece ended at a magic inside the block's compressed data: join it with the next.
         this.#queue.length = 0;
         this.#plan(head.startBit, head.level, head.endBit);
       }

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { decodePiece, type BlockPiece, type PieceResult } from './bzip2-blocks.js';
 import { Bzip2Workspace } from './bzip2.js';
+import { POOL_SPARES, SpareMemory } from './bzip2-spares.js';
 import type { PieceReply, PieceRequest } from './bzip2-worker.js';
 
 /** Workers at most; bzip2 inputs rarely keep more busy while one thread parses the output. */
@@ -48,7 +49,7 @@ export class Bzip2Pool {
   #inThread: Bzip2Workspace | undefined;
   #hereQueue: Promise<void> = Promise.resolve();
   /** Output memory handed back by readers, for the workers to reuse. */
-  #spares: ArrayBuffer[] = [];
+  readonly #spares = new SpareMemory(POOL_SPARES);
   #idleTimer: NodeJS.Timeout | undefined;
   #closed = false;
 
@@ -85,8 +86,7 @@ export class Bzip2Pool {
    * block made V8 collect garbage far more often in a large heap.
    */
   recycle(memory: ArrayBuffer): void {
-    if (this.#closed || memory.byteLength === 0 || this.#spares.length >= 2 * this.size + 2) return;
-    this.#spares.push(memory);
+    if (!this.#closed) this.#spares.add(memory);
   }
 
   /** Stops the workers for good; pieces not yet decoded are decoded in this thread. */
@@ -100,6 +100,8 @@ export class Bzip2Pool {
   async #stopWorkers(): Promise<void> {
     const slots = this.#slots;
     this.#slots = [];
+    // Idle workers keep no memory, and neither does the pool.
+    this.#spares.clear();
     for (const slot of slots) {
       slot.stopping = true;
       if (slot.current !== undefined) void this.#decodeHere(slot.current);
@@ -142,7 +144,7 @@ export class Bzip2Pool {
       slot.current = job;
       // Only a worker with a piece keeps the process alive.
       slot.worker.ref();
-      const spares = this.#spares.splice(0, 2);
+      const spares = this.#spares.takeLargest(2);
       const request: PieceRequest = { id: job.id, piece: job.piece, spares };
       slot.worker.postMessage(request, spares);
     }

@@ -4,6 +4,7 @@
 import { parentPort } from 'node:worker_threads';
 import { decodePiece, type BlockPiece, type PieceResult } from './bzip2-blocks.js';
 import { Bzip2Workspace } from './bzip2.js';
+import { SpareMemory, WORKER_SPARES } from './bzip2-spares.js';
 
 export interface PieceRequest {
   id: number;
@@ -21,12 +22,11 @@ const port = parentPort;
 if (port === null) throw new Error('bzip2-worker.js runs only as a worker thread');
 
 const workspace = new Bzip2Workspace();
-const spares: ArrayBuffer[] = [];
+const spares = new SpareMemory(WORKER_SPARES);
 
 /** Room for an output: a spare big enough, or new memory with some headroom for later ones. */
 function take(length: number): Uint8Array {
-  const index = spares.findIndex((spare) => spare.byteLength >= length);
-  const memory = index === -1 ? new ArrayBuffer(length + (length >> 3)) : spares.splice(index, 1)[0]!;
+  const memory = spares.take(length) ?? new ArrayBuffer(length + (length >> 3));
   return new Uint8Array(memory, 0, length);
 }
 
@@ -34,7 +34,7 @@ function take(length: number): Uint8Array {
 // it answered the previous one, so one workspace is never shared. The output's memory goes
 // to the reader whole (transferred, not copied).
 port.on('message', (request: PieceRequest) => {
-  spares.push(...request.spares);
+  for (const memory of request.spares) spares.add(memory);
   void decodePiece(request.piece, workspace, take).then((result) => {
     const reply: PieceReply = { id: request.id, result };
     const memory = result.output?.buffer;

@@ -21,8 +21,16 @@ const MAX_CODE_LENGTH = 20;
 const GROUP_SIZE = 50;
 /** bzip2 1.0.8 reads but ignores selectors beyond this count (CVE-2019-12900). */
 const MAX_SELECTORS = 18002;
-/** Bytes a block header can need at most: selectors (32767 * 7 bits) and code lengths. */
-const HEADER_LOOKAHEAD = 40 * 1024;
+/**
+ * Bytes a block header (from its magic to the end of the code lengths) may take. bzip2
+ * encoders write at most about 33 kB (32767 selectors of 6 bits, 6 groups of 258 code
+ * lengths of up to 39 bits); only steps that undo each other (+1 -1, which bzip2 accepts
+ * without end) make one longer, and such a header is BZIP2_ERR_DATA, so that a decoder
+ * reading input in chunks needs only this much ahead, and says the same whatever the chunks.
+ */
+export const BZIP2_MAX_HEADER = 40 * 1024;
+/** Bytes buffered before a block header: the header and what the bit reader looks ahead. */
+const HEADER_LOOKAHEAD = BZIP2_MAX_HEADER + 8;
 /** Bytes one group of 50 symbols can need at most (20 bits each), rounded up. */
 const GROUP_LOOKAHEAD = 128;
 /** Code lengths up to this are decoded with one table lookup. */
@@ -133,8 +141,14 @@ class HuffmanTable {
   minLength = 0;
   maxLength = 0;
 
-  /** Builds the table; returns false when the lengths oversubscribe the code space. */
-  build(lengths: Uint8Array, alphaSize: number): boolean {
+  /**
+   * Builds the table. Lengths that oversubscribe the code space (no encoder writes them,
+   * but corruption does) are decoded as bzip2 1.0 decodes them, since its output is the
+   * reference: codes are handed out in canonical order while they fit in their length; the
+   * length where they stop fitting takes every bit pattern that reaches it, and the
+   * symbols left over and all longer lengths cannot be reached. The block CRC then judges.
+   */
+  build(lengths: Uint8Array, alphaSize: number): void {
     let min = MAX_CODE_LENGTH;
     let max = 0;
     for (let i = 0; i < alphaSize; i++) {
@@ -152,7 +166,12 @@ class HuffmanTable {
       const first = index;
       for (let symbol = 0; symbol < alphaSize; symbol++) {
         if (lengths[symbol] !== length) continue;
-        if (code >= 1 << length) return false;
+        if (code >= 1 << length) {
+          // Full: every pattern that gets this far ends here (bzip2's limit is past it).
+          this.limit[length] = (1 << length) - 1;
+          this.maxLength = length;
+          return;
+        }
         this.perm[index++] = symbol;
         if (length <= TABLE_BITS) {
           const first = code << (TABLE_BITS - length);
@@ -165,7 +184,6 @@ class HuffmanTable {
       if (index > first) this.limit[length] = code - 1;
       code <<= 1;
     }
-    return true;
   }
 }
 
@@ -597,6 +615,15 @@ class Bzip2Decoder {
     return (this.#bitBuf >>> this.#bitCount) & ((1 << n) - 1);
   }
 
+  /** Bits consumed so far, counted from the start of #buf. */
+  #bitsRead(): number {
+    return this.#pos * 8 - this.#bitCount;
+  }
+
+  #headerTooLong(): Error {
+    return this.#error('BZIP2_ERR_DATA', `block header is longer than ${BZIP2_MAX_HEADER} bytes`);
+  }
+
   /** Drops the bits of a partly read byte and gives back whole buffered bytes. */
   #alignToByte(): void {
     this.#pos -= this.#bitCount >> 3;
@@ -605,6 +632,8 @@ class Bzip2Decoder {
 
   /** Decodes one block after its magic and CRC; leaves the output in #out, returns its length. */
   async #decodeBlock(): Promise<number> {
+    // The bit where the header must end at the latest (the magic and CRC were 80 bits).
+    const headerEnd = this.#bitsRead() - 80 + BZIP2_MAX_HEADER * 8;
     if (this.#bits(1) !== 0) {
       throw this.#error('BZIP2_ERR_UNSUPPORTED', 'randomised blocks (bzip2 0.9.0) are not supported');
     }
@@ -651,18 +680,15 @@ class Bzip2Decoder {
           if (current < 1 || current > MAX_CODE_LENGTH) {
             throw this.#error('BZIP2_ERR_DATA', `code length ${current} is not 1 to ${MAX_CODE_LENGTH}`);
           }
+          if (this.#bitsRead() > headerEnd) throw this.#headerTooLong();
           if (this.#bits(1) === 0) break;
           current += this.#bits(1) === 0 ? 1 : -1;
         }
         lengths[symbol] = current;
       }
-      if (!this.#block.tables[t].build(lengths, alphaSize)) {
-        throw this.#error(
-          'BZIP2_ERR_DATA',
-          `Huffman code lengths of group ${t} oversubscribe the code space`,
-        );
-      }
+      this.#block.tables[t].build(lengths, alphaSize);
     }
+    if (this.#bitsRead() > headerEnd) throw this.#headerTooLong();
     this.#checkOverrun();
 
     const count = await this.#decodeSymbols(alphaSize, kept);

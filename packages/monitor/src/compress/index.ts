@@ -9,7 +9,7 @@ import { bunzip2Parallel } from './bzip2-parallel.js';
 import { sharedBzip2Pool } from './bzip2-pool.js';
 import { DecompressError } from './errors.js';
 
-export { bunzip2, bzip2Crc } from './bzip2.js';
+export { bunzip2, Bzip2Workspace, bzip2Crc } from './bzip2.js';
 export { bunzip2Parallel } from './bzip2-parallel.js';
 export { Bzip2Pool, sharedBzip2Pool } from './bzip2-pool.js';
 export { DecompressError, type DecompressErrorCode } from './errors.js';
