@@ -259,10 +259,10 @@ function memoryText(f: Figure | undefined): string {
  * Writes the report as benchmarks/results/<date>-node<major>.json (quick runs:
  * <date>-node<major>-quick.json, so that they never replace a full run) and returns the path.
  */
-export function writeReport(report: BenchReport, dir: string = resultsDir): string {
+export function writeReport(report: BenchReport, dir: string = resultsDir, kind = ''): string {
   mkdirSync(dir, { recursive: true });
   const major = report.node.replace(/^v/, '').split('.')[0];
-  const path = join(dir, `${report.date}-node${major}${report.quick ? '-quick' : ''}.json`);
+  const path = join(dir, `${report.date}-node${major}${kind}${report.quick ? '-quick' : ''}.json`);
   writeFileSync(path, `${JSON.stringify(report, null, 2)}\n`);
   return path;
 }

@@ -72,11 +72,11 @@ export interface RtrSyncResult {
 
 //------------ helpers
 
-function onPath(command: string): boolean {
+export function onPath(command: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
@@ -85,12 +85,12 @@ async function freePort(): Promise<number> {
   return address.port;
 }
 
-interface Served {
+export interface Served {
   readonly address: string;
   stop(): Promise<void>;
 }
 
-async function startStayRtr(file: string, log: (t: string) => void): Promise<Served> {
+export async function startStayRtr(file: string, log: (t: string) => void): Promise<Served> {
   const port = await freePort();
   const address = `127.0.0.1:${port}`;
   const child = spawn(

@@ -28,6 +28,7 @@ import { benchRtrSync, rtrSyncMeasurements } from './rtr-sync.js';
 import { coreScenarios } from './scenarios/core.js';
 import { monitorScenarios } from './scenarios/monitor.js';
 import { bmpScenarios } from './scenarios/bmp.js';
+import { soakScenarios } from './scenarios/soak.js';
 
 /** What a scenario module gets: the run's mode, the shared real data and the report. */
 export interface BenchContext {
@@ -74,6 +75,7 @@ export const scenarios: readonly ScenarioModule[] = [
   monitorScenarios,
   mrtParseScenarios,
   bmpScenarios,
+  soakScenarios,
 ];
 
 interface Options {
