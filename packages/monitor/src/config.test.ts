@@ -95,6 +95,7 @@ describe('monitor configuration', () => {
     ],
     [['--bmp', '1', '--bmp-routes', 'listed'], '--bmp-routes listed needs --routes'],
     [['--bmp-init-timeout', '5'], '--bmp-init-timeout needs --bmp'],
+    [['--mrt-max-record', '4095'], '--mrt-max-record must be at least 4096, not 4095'],
     [['--bmp', '1', '--bmp-max-pending', '0'], '--bmp-max-pending must be at least 1, not 0'],
     [['--bmp', '1', '--bmp-max-message', '4143'], '--bmp-max-message must be at least 4144, not 4143'],
     [
@@ -149,6 +150,8 @@ describe('monitor configuration', () => {
     expect(config(['--bmp', '[::1]:0', '--bmp-rib', 'post-policy']).bmp).toEqual({ host: '::1', port: 0 });
     expect(config(['--bmp', '0.0.0.0:11019', '--bmp-rib', 'loc-rib,post-policy']).bmpRibs).toEqual([4, 1]);
     expect(config([]).bmp).toBeUndefined();
+    expect(config([]).mrtMaxRecord).toBe(16 * 1024 * 1024);
+    expect(config(['--mrt-max-record', '65536']).mrtMaxRecord).toBe(65536);
   });
 
   it('documents every option in the help', () => {

@@ -104,6 +104,19 @@ describe('rovkit mrt', () => {
     expect(err).toMatch(/MRT_ERR_TRUNCATED/);
   });
 
+  it('prints every route before a record over the length limit and exits 1 naming it', async () => {
+    const big = join(dir, 'big.mrt');
+    // A header announcing 16 MiB + 1 bytes: refused from the header, its body never read.
+    const header = [0, 0, 0, 0, 0, 13, 0, 2, 1, 0, 0, 1];
+    writeFileSync(big, Buffer.from([...dump, ...header]));
+    const { status, out, err } = await mrt(['--file', big]);
+    expect(status).toBe(1);
+    expect(out).toBe('192.0.2.0/24 64496\n192.0.2.0/24 none\n2001:db8::/32 64501\n203.0.113.0/24 65000\n');
+    expect(err).toContain(
+      `rovkit mrt: ${big}: MRT_ERR_TOO_LARGE: record length 16777217 exceeds the limit of 16777216`,
+    );
+  });
+
   it('prints help', async () => {
     const { status, out } = await mrt(['--help']);
     expect(status).toBe(0);

@@ -146,10 +146,9 @@ function report(result: MrtReadResult, file: string, stderr: Writable): number {
   if (result.decompressError !== undefined) {
     stderr.write(`rovkit mrt: ${file}: ${result.decompressError.code}: ${result.decompressError.message}\n`);
   }
-  if (result.truncated !== undefined) {
-    stderr.write(`rovkit mrt: ${file}: ${result.truncated.code}: ${result.truncated.message}\n`);
-  }
-  return result.decompressError !== undefined || result.truncated !== undefined ? 1 : 0;
+  const cut = result.tooLarge ?? result.truncated;
+  if (cut !== undefined) stderr.write(`rovkit mrt: ${file}: ${cut.code}: ${cut.message}\n`);
+  return result.decompressError !== undefined || cut !== undefined ? 1 : 0;
 }
 
 export async function runMrt(argv: string[], io: CommandIo): Promise<number> {
