@@ -5,6 +5,7 @@
 // reload that failed is tried again every `intervalMs` until one succeeds: a transient
 // error (EMFILE, a permission fixed, a disk back) must not wait for the file to change.
 import { unwatchFile, watchFile, type Stats } from 'node:fs';
+import { stat } from 'node:fs/promises';
 
 export interface FileWatchOptions {
   /** ms between stat polls. */
@@ -29,10 +30,20 @@ export class FileWatch {
     this.#onChange = onChange;
   }
 
-  start(): void {
+  /**
+   * `seen`: the file's stat from before it was last read. watchFile compares with its own
+   * first stat, so a change between the read and that stat would never be seen: it is
+   * compared with `seen` once.
+   */
+  start(seen?: Stats): void {
     if (this.#watching) return;
     this.#watching = true;
     watchFile(this.#file, { interval: this.#options.intervalMs, persistent: false }, this.#listener);
+    if (seen !== undefined)
+      void stat(this.#file).then(
+        (current) => this.#watching && this.#listener(current, seen),
+        () => undefined,
+      );
   }
 
   async stop(): Promise<void> {

@@ -2,6 +2,7 @@
 // with file, line and reason), watched, and reloaded on change. A reload withdraws the
 // routes that left the file and announces new or changed ones; a broken file keeps the
 // routes held, is reported, and is tried again every poll interval until it reads.
+import { stat } from 'node:fs/promises';
 import type { AlertSink } from '../alerts.js';
 import { RouteFileError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -47,13 +48,14 @@ export class RouteListSource implements RouteSource {
 
   async start(): Promise<void> {
     if (this.#id < 0) this.#id = this.#options.sink.registerSource(this.name);
+    const seen = await stat(this.file).catch(() => undefined);
     await this.#load();
     this.#watch = new FileWatch(
       this.file,
       { intervalMs: this.#options.pollMs ?? 2000, settleMs: this.#options.settleMs },
       () => this.reload(),
     );
-    this.#watch.start();
+    this.#watch.start(seen);
   }
 
   async stop(): Promise<void> {

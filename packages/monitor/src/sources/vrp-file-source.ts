@@ -11,6 +11,7 @@ import {
   type LoadVrpOptions,
   type LoadVrpResult,
 } from '@rovkit/core';
+import { stat } from 'node:fs/promises';
 import type { AlertSink } from '../alerts.js';
 import type { Logger } from '../log.js';
 import { FileWatch } from './file-watch.js';
@@ -51,12 +52,13 @@ export class VrpFileSource implements VrpSource {
   /** Reads the file (rejecting with VrpFileError when it is broken), then watches it. */
   async start(): Promise<void> {
     if (this.#id < 0) this.#id = this.#options.sink.registerVrpSource(this.name);
+    const seen = await stat(this.file).catch(() => undefined);
     await this.#load();
     const pollMs = this.#options.pollMs ?? 2000;
     this.#watch = new FileWatch(this.file, { intervalMs: pollMs, settleMs: this.#options.settleMs }, () =>
       this.reload(),
     );
-    this.#watch.start();
+    this.#watch.start(seen);
   }
 
   async stop(): Promise<void> {
