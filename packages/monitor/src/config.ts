@@ -464,6 +464,9 @@ HTTP (one port, default ${DEFAULT_PORT}):
   /api/v1/rov-enforcement?status=&router=&limit=
                                      with --bmp: per router and peer, the Invalid routes seen
                                      pre-policy that the router kept (accepted) or dropped
+  Every HTTP limit (connections, timeouts, body, batch routes and answer, list size) has
+  an --http-* option below; past one a request gets 400, 408, 413, 431 or 503, or the
+  connection is closed.
 
 options:
   --config FILE                      JSON file whose keys are the long option names below
