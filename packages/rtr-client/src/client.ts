@@ -92,8 +92,9 @@ export interface RtrClientOptions {
   /**
    * Bound on the payload PDUs (prefixes, router keys, ASPA) staged for one response
    * (default 4,000,000: five times the global RPKI of 2026, about 800k VRPs and ASPAs;
-   * a staged prefix takes 80–130 bytes, an ASPA record about 160–220, so a response cut
-   * at the bound has cost 0.3–0.9 GB): a cache that sends more is answered with Error
+   * staged PDUs are logged in typed arrays until End of Data, 12–17 bytes an IPv4
+   * prefix, 24–34 an IPv6 prefix or a two-provider ASPA, so a response refused at the
+   * bound has cost some 50–140 MB): a cache that sends more is answered with Error
    * Report code 1, the data held stays, and the cache is tried after the others for a
    * while (switchBackInterval, doubling with each such failure in a row, up to 1 h).
    */

@@ -4,7 +4,17 @@
 // its update: nothing is undone, and no consumer ever sees half a sync.
 import { formatPrefix, VrpList, VrpTable } from '@rovkit/core';
 import { DuplicateAnnouncementError, WithdrawalOfUnknownError } from './errors.js';
-import { copyPdu, FLAG_ANNOUNCE, type AspaPdu, type PrefixFields, type RouterKeyPdu } from './pdu.js';
+import { Writer } from './writer.js';
+import {
+  copyPdu,
+  FLAG_ANNOUNCE,
+  newPrefixFields,
+  PduType,
+  writeAspa,
+  type AspaPdu,
+  type PrefixFields,
+  type RouterKeyPdu,
+} from './pdu.js';
 
 /** An ASPA record as the router holds it: one per customer (per customer and AFI in the 8210bis-10 layout). */
 export interface AspaRecord {
@@ -74,6 +84,7 @@ export class PayloadStore {
   /** Applies a finished update in one step and returns what changed. */
   apply(update: PayloadUpdate): PayloadDelta {
     if (update.store !== this) throw new Error('update belongs to another store');
+    update.finish();
     if (!update.reset && update.generation !== this.generation)
       throw new Error('incremental update staged against data that has changed since');
     let announced: VrpList;
@@ -148,6 +159,15 @@ function applyRecords<T>(
   return { announced, withdrawn };
 }
 
+// Prefix PDUs are logged as they arrive, in one growing Uint32Array, and checked and
+// sorted into `added`/`removed` only at End of Data (`finish`): a response that never
+// ends costs its log (3 words per IPv4 prefix, 6 per IPv6) instead of trie nodes and
+// entries (measured with 2-4 M staged: 85-97 bytes of RSS per IPv4 prefix and 93-127
+// per IPv6 before, 12-17 and 24-34 now; ASPA records, logged the same way, 158-218
+// before as Map entries and objects, 21-34 now). Record: flags | prefix length << 8 | max length << 16 | family 6
+// << 24, ASN, then 1 or 4 address words.
+const LOG_V6 = 1 << 24;
+
 /**
  * The payload of one exchange, staged. For a reset, `added` becomes the complete VRP set;
  * for a serial update, `added` and `removed` are the net changes against the store.
@@ -164,6 +184,13 @@ export class PayloadUpdate {
   readonly routerKeys = new Map<string, RouterKeyRecord | null>();
   /** Payload PDUs staged, for diagnostics. */
   count = 0;
+  #log = new Uint32Array(0);
+  #logLength = 0;
+  #aspaLog = new Uint32Array(0);
+  #aspaLength = 0;
+  #replayed = 0;
+  #version = 0;
+  readonly #fields = newPrefixFields();
 
   constructor(store: PayloadStore, reset: boolean) {
     this.store = store;
@@ -172,11 +199,75 @@ export class PayloadUpdate {
   }
 
   /**
-   * Stages an IPv4/IPv6 Prefix PDU. `frame` locates the PDU for an Error Report.
-   * This runs once per prefix PDU of a sync: plain numeric calls, no allocation.
+   * Stages an IPv4/IPv6 Prefix PDU (logged; checked at `finish`). `frame` gives the
+   * version for an Error Report. Runs once per prefix PDU of a sync: plain numeric, no
+   * allocation but the log's amortized growth.
    */
-  prefix(f: PrefixFields, frame: Buffer, offset: number, length: number): void {
+  prefix(f: PrefixFields, frame: Buffer, offset: number, _length: number): void {
     this.count++;
+    this.#version = frame[offset]!;
+    const v6 = f.family === 6;
+    let log = this.#log;
+    let n = this.#logLength;
+    if (n + 6 > log.length) {
+      const grown = new Uint32Array(Math.max(1024, log.length * 2));
+      grown.set(log.subarray(0, n));
+      this.#log = log = grown;
+    }
+    log[n++] = ((f.flags & 0xff) | (f.prefixLength << 8) | (f.maxLength << 16) | (v6 ? LOG_V6 : 0)) >>> 0;
+    log[n++] = f.asn;
+    log[n++] = f.w0;
+    if (v6) {
+      log[n++] = f.w1;
+      log[n++] = f.w2;
+      log[n++] = f.w3;
+    }
+    this.#logLength = n;
+  }
+
+  /** Bytes the prefix log holds (allocated), for bounds and tests. */
+  get stagedBytes(): number {
+    return this.#log.byteLength + this.#aspaLog.byteLength;
+  }
+
+  /**
+   * Checks the logged prefixes in order and stages them in `added`/`removed`; throws the
+   * wire error of the first bad one (with the PDU rebuilt from its fields, reserved byte
+   * zero). Idempotent; `PayloadStore.apply` calls it.
+   */
+  finish(): void {
+    const log = this.#log;
+    const end = this.#logLength;
+    const f = this.#fields;
+    let i = this.#replayed;
+    while (i < end) {
+      const head = log[i]!;
+      f.flags = head & 0xff;
+      f.prefixLength = (head >>> 8) & 0xff;
+      f.maxLength = (head >>> 16) & 0xff;
+      f.asn = log[i + 1]!;
+      f.w0 = log[i + 2]!;
+      if ((head & LOG_V6) !== 0) {
+        f.family = 6;
+        f.w1 = log[i + 3]!;
+        f.w2 = log[i + 4]!;
+        f.w3 = log[i + 5]!;
+        i += 6;
+      } else {
+        f.family = 4;
+        f.w1 = f.w2 = f.w3 = 0;
+        i += 3;
+      }
+      this.#replayed = i;
+      this.#stage(f);
+    }
+    // The log is spent: drop it rather than hold it beside the staged tables.
+    this.#log = new Uint32Array(0);
+    this.#logLength = this.#replayed = 0;
+    this.#finishAspas();
+  }
+
+  #stage(f: PrefixFields): void {
     const announce = (f.flags & FLAG_ANNOUNCE) !== 0;
     const ok =
       f.family === 4
@@ -187,7 +278,7 @@ export class PayloadUpdate {
           ? this.#announceV6(f.w0, f.w1, f.w2, f.w3, f.prefixLength, f.maxLength, f.asn)
           : this.#withdrawV6(f.w0, f.w1, f.w2, f.w3, f.prefixLength, f.maxLength, f.asn);
     if (!ok) {
-      const pdu = copyPdu(frame, offset, length);
+      const pdu = prefixPdu(this.#version, f);
       throw announce
         ? new DuplicateAnnouncementError(describe(f), pdu)
         : new WithdrawalOfUnknownError(describe(f), pdu);
@@ -243,23 +334,59 @@ export class PayloadUpdate {
   }
 
   /**
-   * Stages an ASPA PDU. An announcement replaces the customer's record (8210bis §5.12),
-   * so only withdrawing an unknown customer is an error.
+   * Stages an ASPA PDU (logged like prefixes: flags | (afiFlags + 1) << 8, customer,
+   * provider count, providers; checked at `finish`). An announcement replaces the
+   * customer's record (8210bis §5.12), so only withdrawing an unknown customer is an error.
    */
-  aspa(pdu: AspaPdu, frame: Buffer, offset: number, length: number): void {
+  aspa(pdu: AspaPdu, frame: Buffer, offset: number, _length: number): void {
     this.count++;
-    const key = aspaKey(pdu.customer, pdu.afiFlags);
-    if ((pdu.flags & FLAG_ANNOUNCE) !== 0) {
-      const record: AspaRecord =
-        pdu.afiFlags === undefined
-          ? { customer: pdu.customer, providers: pdu.providers }
-          : { customer: pdu.customer, providers: pdu.providers, afiFlags: pdu.afiFlags };
-      this.aspas.set(key, record);
-      return;
+    this.#version = frame[offset]!;
+    const count = pdu.providers.length;
+    let log = this.#aspaLog;
+    let n = this.#aspaLength;
+    if (n + 3 + count > log.length) {
+      const grown = new Uint32Array(Math.max(1024, log.length * 2, n + 3 + count));
+      grown.set(log.subarray(0, n));
+      this.#aspaLog = log = grown;
     }
-    if (!this.#held(this.aspas, this.store.aspas, key))
-      throw new WithdrawalOfUnknownError(`ASPA of AS${pdu.customer}`, copyPdu(frame, offset, length));
-    this.aspas.set(key, null);
+    log[n++] = (pdu.flags & 0xff) | ((pdu.afiFlags === undefined ? 0 : pdu.afiFlags + 1) << 8);
+    log[n++] = pdu.customer;
+    log[n++] = count;
+    for (let i = 0; i < count; i++) log[n++] = pdu.providers[i]!;
+    this.#aspaLength = n;
+  }
+
+  #finishAspas(): void {
+    const log = this.#aspaLog;
+    const end = this.#aspaLength;
+    let i = 0;
+    while (i < end) {
+      const head = log[i]!;
+      const flags = head & 0xff;
+      const afi = head >>> 8;
+      const afiFlags = afi === 0 ? undefined : afi - 1;
+      const customer = log[i + 1]!;
+      const count = log[i + 2]!;
+      const providers = Array.from(log.subarray(i + 3, i + 3 + count));
+      i += 3 + count;
+      const key = aspaKey(customer, afiFlags);
+      if ((flags & FLAG_ANNOUNCE) !== 0) {
+        this.aspas.set(
+          key,
+          afiFlags === undefined ? { customer, providers } : { customer, providers, afiFlags },
+        );
+        continue;
+      }
+      if (!this.#held(this.aspas, this.store.aspas, key)) {
+        this.#aspaLog = new Uint32Array(0);
+        this.#aspaLength = 0;
+        const pdu = writeAspa(new Writer(64), this.#version, flags, customer, providers, afiFlags).take();
+        throw new WithdrawalOfUnknownError(`ASPA of AS${customer}`, new Uint8Array(pdu));
+      }
+      this.aspas.set(key, null);
+    }
+    this.#aspaLog = new Uint32Array(0);
+    this.#aspaLength = 0;
   }
 
   /** Stages a Router Key PDU; keys are identified by (ASN, SKI, SPKI). */
@@ -292,4 +419,24 @@ export class PayloadUpdate {
     if (this.store.routerKeys.has(key) && !this.reset) this.routerKeys.set(key, null);
     else this.routerKeys.delete(key);
   }
+}
+
+/** The wire form of a prefix PDU from its fields (reserved byte zero), for an Error Report. */
+function prefixPdu(version: number, f: PrefixFields): Uint8Array {
+  const v6 = f.family === 6;
+  const b = Buffer.alloc(v6 ? 32 : 20);
+  b[0] = version;
+  b[1] = v6 ? PduType.Ipv6Prefix : PduType.Ipv4Prefix;
+  b.writeUInt32BE(b.length, 4);
+  b[8] = f.flags;
+  b[9] = f.prefixLength;
+  b[10] = f.maxLength;
+  b.writeUInt32BE(f.w0, 12);
+  if (v6) {
+    b.writeUInt32BE(f.w1, 16);
+    b.writeUInt32BE(f.w2, 20);
+    b.writeUInt32BE(f.w3, 24);
+  }
+  b.writeUInt32BE(f.asn, v6 ? 28 : 16);
+  return new Uint8Array(b.buffer, b.byteOffset, b.length);
 }

@@ -569,6 +569,8 @@ export class Session {
             copyPdu(buf, offset, length),
           );
         const update = this.#update!;
+        // The staged prefixes are checked here (code 6 or 7 for the first bad one).
+        update.finish();
         this.#update = undefined;
         const delta = this.#host.commit(this, update, pdu);
         debug('%s: End of Data serial %d after %d payload PDUs', this.target, pdu.serial, update.count);

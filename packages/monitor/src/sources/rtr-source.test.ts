@@ -171,4 +171,20 @@ describe('RtrSource: the truth about RTR state', () => {
     await until('expired', () => s.source.dataState === 'expired');
     expect((await s.get('/readyz')).status).toBe(200);
   });
+
+  it('stays synced (and up) through refresh polls on the live session', async () => {
+    const [c, address] = await cache([A], 'polled', 5);
+    const s = await setup([address], { timers: { refresh: 0.02 } });
+    await until('the sync', () => s.source.caches[0]!.state === 'synced');
+    const seen = new Set<string>();
+    const polls = c.log[0]!.received.length;
+    const started = Date.now();
+    while (Date.now() - started < 300) {
+      seen.add(s.source.caches[0]!.state);
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    expect(c.log[0]!.received.length).toBeGreaterThan(polls + 2);
+    expect([...seen]).toEqual(['synced']);
+    expect(s.alerts).toEqual(['rtr_cache_up']);
+  });
 });
