@@ -5,16 +5,13 @@
 // held exactly, the peak RSS stays bounded, and the log names the file, the line and the
 // limit; then the good file again is picked up. Each case is bounded (the reader refuses
 // the 200 MB token at 64 KiB, after about a MB) and stops by itself.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { createWriteStream, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot } from './support/peers.js';
 import { until } from './support/monitor-peers.js';
+import { startMonitor, type MonitorProcess } from './support/monitor-process.js';
 
-const cli = join(repoRoot, 'packages/monitor/dist/cli.js');
 const dir = mkdtempSync(join(tmpdir(), 'rovkit-hostile-files-'));
 const vrpFile = join(dir, 'vrps.json');
 const routeFile = join(dir, 'routes.txt');
@@ -59,20 +56,14 @@ function garbage(bytes: number, seed: number): Buffer {
   return b;
 }
 
-let child: ChildProcess;
+let monitor: MonitorProcess;
 let url = '';
-let stdout = '';
-const lines = (): Record<string, unknown>[] =>
-  stdout
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
+const lines = (): Record<string, unknown>[] => monitor.logLines();
 
-/** Peak and current resident memory of the daemon, MB (from /proc). */
+/** Peak and current resident memory of the daemon, MB. */
 function memory(): { peak: number; now: number } {
-  const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
-  const kb = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)![1]);
-  return { peak: kb('VmHWM') / 1024, now: kb('VmRSS') / 1024 };
+  const m = monitor.memory();
+  return { peak: m.peak / 2 ** 20, now: m.now / 2 ** 20 };
 }
 
 async function held(): Promise<{ vrps: number; routes: number; valid: number }> {
@@ -93,9 +84,7 @@ let baselinePeak = 0;
 beforeAll(async () => {
   replace(vrpFile, goodVrps);
   replace(routeFile, goodRoutes);
-  child = spawn(process.execPath, [
-    cli,
-    'monitor',
+  monitor = await startMonitor([
     '--vrps',
     vrpFile,
     '--routes',
@@ -107,19 +96,13 @@ beforeAll(async () => {
     '--reload-interval',
     '0.1',
   ]);
-  let stderr = '';
-  child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-  url = await until('the start banner', () => /status page\s+(\S+)/.exec(stderr)?.[1]);
+  url = monitor.url;
   expect(await held()).toEqual(GOOD);
   baselinePeak = memory().peak;
 }, 60_000);
 
 afterAll(async () => {
-  if (child.exitCode === null) {
-    child.kill('SIGTERM');
-    await once(child, 'exit');
-  }
+  await monitor?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -222,7 +205,7 @@ describe('rovkit monitor with hostile VRP and route files', () => {
       expect(alert).toMatchObject({ file: c.file, line: c.line ?? null });
       // Retried on the interval while broken: still held, still alive.
       await new Promise((r) => setTimeout(r, 500));
-      expect(child.exitCode).toBeNull();
+      expect(monitor.child.exitCode).toBeNull();
       expect(await held()).toEqual(GOOD);
       expect((await fetch(`${url}api/v1/validity/AS64496/10.0.0.0/24`)).status).toBe(200);
       const m = memory();
@@ -251,6 +234,6 @@ describe('rovkit monitor with hostile VRP and route files', () => {
       goodVrps.replace('{"asn":"AS64496","prefix":"10.0.0.0/24"', '{"asn":"AS1","prefix":"10.0.0.0/24"'),
     );
     await until('the new VRPs', async () => ((await held()).valid === 299 ? true : undefined), 30_000);
-    expect(child.exitCode).toBeNull();
+    expect(monitor.child.exitCode).toBeNull();
   });
 });

@@ -3,18 +3,15 @@
 // than the limit, oversized and malformed requests, greedy batch validity requests.
 // After each case the daemon is alive, /metrics answers, the data held is exactly what it
 // was, and its resident memory stays bounded. Every case is bounded in count and time.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closedWithin, open, post, raw } from '../packages/monitor/src/http/testing/raw-http.js';
-import { repoRoot } from './support/peers.js';
 import { until } from './support/monitor-peers.js';
+import { startMonitor, type MonitorProcess } from './support/monitor-process.js';
 
-const cli = join(repoRoot, 'packages/monitor/dist/cli.js');
 const dir = mkdtempSync(join(tmpdir(), 'rovkit-hostile-http-'));
 
 // VRPs that heavily cover 10.0.0.0/8: 1000 origins on the /8 and 1000 on 10.0.0.0/16 (max
@@ -33,11 +30,10 @@ writeFileSync(
 const routeFile = join(dir, 'routes.txt');
 writeFileSync(routeFile, '192.0.2.0/24 AS64496\n10.0.1.0/24 AS64496 customer:acme\n203.0.113.0/24 AS1\n');
 
-let child: ChildProcess;
+let monitor: MonitorProcess;
 let port = 0;
 let base = '';
 let held = '';
-let stderr = '';
 
 /** What the daemon holds: its routes with state and explanation, and the VRP and route counts. */
 async function holding(): Promise<string> {
@@ -51,13 +47,12 @@ async function holding(): Promise<string> {
 }
 
 function rssMb(): number {
-  const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) / 1024;
+  return monitor.memory().now / 2 ** 20;
 }
 
 /** The daemon is alive, /metrics answers on a fresh connection, the data is unchanged, RSS bounded. */
 async function stillHealthy(): Promise<void> {
-  expect(child.exitCode).toBeNull();
+  expect(monitor.child.exitCode).toBeNull();
   const m = await until('/metrics on a fresh connection', async () => {
     const r = await fetch(`${base}metrics`);
     return r.status === 200 ? r.text() : undefined;
@@ -68,9 +63,7 @@ async function stillHealthy(): Promise<void> {
 }
 
 beforeAll(async () => {
-  child = spawn(process.execPath, [
-    cli,
-    'monitor',
+  monitor = await startMonitor([
     '--vrps',
     vrpFile,
     '--routes',
@@ -88,9 +81,7 @@ beforeAll(async () => {
     '--log-level',
     'warn',
   ]);
-  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-  child.stdout!.resume();
-  base = await until('the start banner', () => /status page\s+(\S+)/.exec(stderr)?.[1]);
+  base = monitor.url;
   port = Number(new URL(base).port);
   held = await holding();
   expect(held).toContain('"total": 3');
@@ -98,13 +89,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (child !== undefined && child.exitCode === null) {
-    const exited = once(child, 'exit');
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-    await exited;
-    clearTimeout(timer);
-  }
+  await monitor?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -5,19 +5,16 @@
 // over, /metrics answers, the data held is exactly the healthy cache's, rovkit_rtr_up
 // tells the truth, and memory stays bounded, also while the evil cache is probed again
 // and again for a switch back. Loopback only; each case stops what it starts.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FakeCache, type FakeVrp } from '../packages/rtr-client/src/testing/fake-cache.js';
 import { cacheResponse, encode, endOfData, prefix } from '../packages/rtr-client/src/testing/pdus.js';
-import { repoRoot } from './support/peers.js';
 import { until } from './support/monitor-peers.js';
+import { startMonitor, type MonitorProcess } from './support/monitor-process.js';
 
-const cli = join(repoRoot, 'packages/monitor/dist/cli.js');
 const dir = mkdtempSync(join(tmpdir(), 'rovkit-hostile-rtr-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -153,26 +150,15 @@ function metric(text: string, line: string): number | undefined {
   return m === undefined ? undefined : Number(m.slice(line.length + 1));
 }
 
-/** Peak and current resident set of a process, in bytes (Linux /proc). */
-function rss(pid: number): { peak: number; now: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (key: string): number =>
-    Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)![1]) * 1024;
-  return { peak: kb('VmHWM'), now: kb('VmRSS') };
-}
-
 async function run(name: string, extra: string[] = []): Promise<void> {
   const evil = new EvilCache(behaviours[name]!);
   const evilPort = await evil.listen();
   const good = new FakeCache({ name: 'good', sessionId: 99 });
   good.update(GOOD, undefined, false);
   const goodPort = await good.listen();
-  let child: ChildProcess | undefined;
-  let stderr = '';
+  let monitor: MonitorProcess | undefined;
   try {
-    child = spawn(process.execPath, [
-      cli,
-      'monitor',
+    monitor = await startMonitor([
       '--rtr',
       `127.0.0.1:${evilPort}`,
       '--rtr',
@@ -193,9 +179,7 @@ async function run(name: string, extra: string[] = []): Promise<void> {
       '0.3',
       ...extra,
     ]);
-    child.stdout!.resume();
-    child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-    const url = await until('the start banner', () => /status page\s+(\S+)/.exec(stderr)?.[1]);
+    const url = monitor.url;
     const evilName = `tcp://127.0.0.1:${evilPort}`;
     const goodName = `tcp://127.0.0.1:${goodPort}`;
     const check = async (): Promise<void> => {
@@ -219,26 +203,20 @@ async function run(name: string, extra: string[] = []): Promise<void> {
       },
       60_000,
     );
-    const base = rss(child.pid!);
+    const base = monitor.memory();
     // Switch-back probes meet the evil cache again and again; the data stays exactly.
     const seen = evil.connections;
     await until('three more probes', () => (evil.connections >= seen + 3 ? true : undefined), 60_000);
     await check();
-    const after = rss(child.pid!);
-    expect(child.exitCode).toBe(null);
+    const after = monitor.memory();
+    expect(monitor.child.exitCode).toBe(null);
     // Bounded: the peak stays within 64 MB of the resident set after the first sync
     // (in the never-ending case at most 200,000 PDUs are staged per attempt, some 3 MB
     // of log; under the old 20 M bound one attempt took 1.8-2.2 GB).
     expect(after.peak - base.now).toBeLessThan(64 * 2 ** 20);
     expect(good.connections.size).toBe(1);
   } finally {
-    if (child !== undefined && child.exitCode === null) {
-      const exited = once(child, 'exit');
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child!.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-    }
+    await monitor?.stop();
     await evil.stop();
     await good.stop();
   }

@@ -11,6 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig, Monitor, OPTIONS, type MonitorConfig } from '@rovkit/monitor';
 import { repoRoot } from './support/peers.js';
 import { freePort, until } from './support/monitor-peers.js';
+import { startMonitor } from './support/monitor-process.js';
 
 const cli = join(repoRoot, 'packages/monitor/dist/cli.js');
 const dir = mkdtempSync(join(tmpdir(), 'rovkit-monitor-errors-'));
@@ -109,23 +110,12 @@ describe('rovkit monitor refuses to start on bad input', () => {
 
   it('starts with an unreachable cache: state down, not ready, alert logged, retrying', async () => {
     const port = await freePort();
-    const child = spawn(process.execPath, [
-      cli,
-      'monitor',
-      '--rtr',
-      `127.0.0.1:${port}`,
-      '--routes',
-      routes,
-      ...local,
-    ]);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const monitor = await startMonitor(['--rtr', `127.0.0.1:${port}`, '--routes', routes, ...local]);
+    const stdout = (): string => monitor.stdout();
     try {
-      const url = await until('the start banner', () => /status page\s+(\S+)/.exec(stderr)?.[1]);
-      await until('the down alert', () => (stdout.includes('"alert":"rtr_cache_down"') ? true : undefined));
-      const alert = stdout
+      const url = monitor.url;
+      await until('the down alert', () => (stdout().includes('"alert":"rtr_cache_down"') ? true : undefined));
+      const alert = stdout()
         .split('\n')
         .filter((l) => l.includes('"alert":"rtr_cache_down"'))
         .map((l) => JSON.parse(l) as Record<string, unknown>)[0]!;
@@ -137,9 +127,7 @@ describe('rovkit monitor refuses to start on bad input', () => {
       expect((await fetch(`${url}readyz`)).status).toBe(503);
       expect((await fetch(`${url}healthz`)).status).toBe(200);
     } finally {
-      child.kill('SIGTERM');
-      const [code] = (await once(child, 'exit')) as [number | null];
-      expect(code).toBe(0);
+      expect(await monitor.stop()).toBe(0);
     }
   });
 });
