@@ -1,12 +1,13 @@
 // `npm run fuzz` (after a build): every fuzz script of this folder in a child process of its
-// own, a million inputs each by default (`--inputs N`, `--seed S`), one after the other so
-// that each has both cores' worth of machine. Writes benchmarks/results/<date>-node<major>-fuzz.json
+// own, a million inputs each by default (`--inputs N`, `--seed S`), `--parallel N` at once
+// (default 1: one after the other; the HTTP fuzzer alone takes most of an hour, so two
+// lanes on two cores finish the rest beside it). Writes benchmarks/results/<date>-node<major>-fuzz.json
 // and the fuzz table of benchmarks/README.md: violations (target 0) and heap growth per target.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createReport, renderMarkdown, updateReadme, writeReport } from './report.js';
+import { createReport, renderMarkdown, updateReadme, writeReport, type Measurement } from './report.js';
 
 /** The fuzz scripts, by target, and what each feeds its inputs to. */
 const targets: readonly (readonly [string, string])[] = [
@@ -56,19 +57,21 @@ async function main(): Promise<void> {
   const only = arg('--only')?.split(',');
   const here = dirname(fileURLToPath(import.meta.url));
   const report = createReport({ quick: inputs < 1_000_000 });
+  const parallel = Math.max(1, Number(arg('--parallel') ?? 1));
+  const chosen = targets.filter(([name]) => only === undefined || only.includes(name));
+  const rows = new Map<string, Measurement>();
   let failed = 0;
-  for (const [name, what] of targets) {
-    if (only !== undefined && !only.includes(name)) continue;
+  const runOne = async (name: string, what: string): Promise<void> => {
     const script = join(here, `fuzz-${name}.js`);
     if (!existsSync(script)) {
       report.notes.push(`fuzz-${name}: not built`);
-      continue;
+      return;
     }
     process.stderr.write(`fuzz ${name}: ${inputs} inputs, seed ${seed}\n`);
     const { result, seconds } = await runTarget(script, inputs, seed);
     const growth = result.heapMb.at(-1)! - result.heapMb[0]!;
     if (result.violations.length > 0 || growth > 50) failed++;
-    report.measurements.push({
+    rows.set(name, {
       id: `fuzz.${name}`,
       scenario: `Fuzz ${what}: ${inputs.toLocaleString('en-US')} inputs, seed ${seed}`,
       unit: 'violations',
@@ -77,6 +80,17 @@ async function main(): Promise<void> {
       rovkit: { value: result.violations.length, repetitions: inputs },
       note: `heap after GC ${result.heapMb[0]!.toFixed(1)} → ${result.heapMb.at(-1)!.toFixed(1)} MB (peak ${Math.max(...result.heapMb).toFixed(1)}), ${seconds.toFixed(0)} s${result.violations.length > 0 ? `; first: ${result.violations[0]}` : ''}`,
     });
+    process.stderr.write(`fuzz ${name}: ${result.violations.length} violations, ${seconds.toFixed(0)} s\n`);
+  };
+  // Lanes take the next target when free; the slowest (HTTP) goes first.
+  const queue = [...chosen].sort(([a], [b]) => Number(b === 'http') - Number(a === 'http'));
+  const lane = async (): Promise<void> => {
+    for (let next = queue.shift(); next !== undefined; next = queue.shift()) await runOne(next[0], next[1]);
+  };
+  await Promise.all(Array.from({ length: parallel }, lane));
+  for (const [name] of chosen) {
+    const row = rows.get(name);
+    if (row !== undefined) report.measurements.push(row);
   }
   const path = writeReport(report, undefined, '-fuzz');
   const major = process.versions.node.split('.')[0]!;

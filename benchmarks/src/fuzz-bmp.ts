@@ -27,6 +27,7 @@ import {
 
 import { collectGarbage, memory } from './stats.js';
 import { fuzzMain } from './fuzz-main.js';
+import { BYTE_MUTATIONS, mutateBytes } from './mutate.js';
 import { Random } from './random.js';
 
 export interface FuzzBmpOptions {
@@ -202,28 +203,17 @@ function validStream(r: Random): Buffer {
 }
 
 function mutate(r: Random, input: Buffer): Buffer {
-  let b = Buffer.from(input);
+  let b = input;
   for (let i = 0, n = 1 + r.below(4); i < n; i++) {
-    const at = r.below(b.length + 1);
-    switch (r.below(6)) {
-      case 0:
-        if (b.length > 0) b[Math.min(at, b.length - 1)] = r.below(256);
-        break;
-      case 1:
-        b = b.subarray(0, at);
-        break;
-      case 2:
-        b = Buffer.concat([b.subarray(0, at), Buffer.from([r.below(256)]), b.subarray(at)]);
-        break;
-      case 3:
-        b = Buffer.concat([b, b.subarray(at, Math.min(b.length, at + 1 + r.below(60)))]);
-        break;
-      case 4:
-        // A 16-bit length somewhere (BGP message or attribute) rewritten.
-        if (at + 1 < b.length) b.writeUInt16BE(r.below(0x10000), at);
-        break;
-      default:
-        b = Buffer.concat([b.subarray(0, at), b.subarray(Math.min(b.length, at + 1 + r.below(20)))]);
+    const kind = r.below(BYTE_MUTATIONS + 1);
+    if (kind < BYTE_MUTATIONS) b = mutateBytes(r, b, kind, 60);
+    else {
+      // A 16-bit length somewhere (BGP message or attribute) rewritten.
+      const at = r.below(b.length + 1);
+      if (at + 1 < b.length) {
+        b = Buffer.from(b);
+        b.writeUInt16BE(r.below(0x10000), at);
+      }
     }
   }
   return b;

@@ -44,6 +44,7 @@ import { bunzip2, bunzip2Parallel, Bzip2Workspace, DecompressError, sharedBzip2P
 
 import { collectGarbage, memory } from './stats.js';
 import { fuzzMain } from './fuzz-main.js';
+import { mutateBytes, randomBytes } from './mutate.js';
 import { Random } from './random.js';
 
 export interface FuzzBzip2Options {
@@ -193,10 +194,6 @@ function pick(r: Random, list: Base[]): Base {
   return list[0]!;
 }
 
-function randomBytes(r: Random, length: number): Buffer {
-  return Buffer.from(Array.from({ length }, () => r.below(256)));
-}
-
 function flip(bytes: Buffer, bit: number): void {
   if (bit >>> 3 < bytes.length) bytes[bit >>> 3] ^= 0x80 >>> (bit & 7);
 }
@@ -204,7 +201,8 @@ function flip(bytes: Buffer, bit: number): void {
 /** One mutation of `bytes` (a copy when the length changes). */
 function mutateOnce(r: Random, bytes: Buffer): Buffer {
   const n = bytes.length;
-  switch (r.below(11)) {
+  const kind = r.below(11);
+  switch (kind) {
     case 0:
     case 1:
       // Anywhere after the stream header.
@@ -219,24 +217,12 @@ function mutateOnce(r: Random, bytes: Buffer): Buffer {
       flip(bytes, 32 + 48 + 32 + 1 + 24 + 16 + r.below(Math.min(n * 8, 4000)));
       return bytes;
     case 4:
-      return bytes.subarray(0, r.below(n + 1));
-    case 5: {
-      const at = r.below(n + 1);
-      return Buffer.concat([bytes.subarray(0, at), randomBytes(r, 1 + r.below(8)), bytes.subarray(at)]);
-    }
-    case 6: {
-      const at = r.below(n + 1);
-      return Buffer.concat([bytes.subarray(0, at), bytes.subarray(at + 1 + r.below(8))]);
-    }
+    case 5:
+    case 6:
     case 7:
-      if (n > 0) bytes[r.below(n)] = r.below(256);
-      return bytes;
-    case 8: {
-      const from = r.below(n + 1);
-      const to = Math.min(n, from + r.below(64));
-      const at = r.below(n + 1);
-      return Buffer.concat([bytes.subarray(0, at), bytes.subarray(from, to), bytes.subarray(at)]);
-    }
+    case 8:
+      // A byte changed, a cut, random bytes inserted, a run repeated or deleted.
+      return mutateBytes(r, bytes, kind - 4, 32);
     case 9: {
       // Garbage after the stream: random bytes, a cut or bad stream header, a header and noise.
       const tails = [

@@ -20,6 +20,7 @@ import { parseRouteList, RouteFileError, type RouteListFormat } from '@rovkit/mo
 
 import { collectGarbage, memory } from './stats.js';
 import { fuzzMain } from './fuzz-main.js';
+import { BYTE_MUTATIONS, mutateBytes } from './mutate.js';
 import { Random } from './random.js';
 
 export interface FuzzFilesOptions {
@@ -155,24 +156,12 @@ function mutate(r: Random, input: Buffer): Buffer {
   const count = 1 + r.below(4);
   for (let i = 0; i < count; i++) {
     const at = b.length === 0 ? 0 : r.below(b.length);
-    switch (r.below(10)) {
-      case 0:
-        b = Buffer.from(b);
-        if (b.length > 0) b[at] = r.below(256);
-        break;
-      case 1:
-        b = b.subarray(0, at);
-        break;
-      case 2:
-        b = Buffer.concat([
-          b.subarray(0, at),
-          Buffer.from(Array.from({ length: 1 + r.below(24) }, () => r.below(256))),
-          b.subarray(at),
-        ]);
-        break;
-      case 3:
-        b = Buffer.concat([b.subarray(0, at), b.subarray(at, at + 1 + r.below(200)), b.subarray(at)]);
-        break;
+    const kind = r.below(BYTE_MUTATIONS + 6);
+    if (kind < BYTE_MUTATIONS) {
+      b = mutateBytes(r, b, kind, 200);
+      continue;
+    }
+    switch (kind - BYTE_MUTATIONS + 4) {
       case 4: {
         // A run around the limit: inside a string or a line it makes a token too long.
         const n = TOKEN_LIMIT - 8 + r.below(32) + (r.chance(0.2) ? r.below(4 * TOKEN_LIMIT) : 0);

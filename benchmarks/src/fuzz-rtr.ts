@@ -18,6 +18,7 @@ import { runRtrStream, type FuzzResult } from '@rovkit/rtr-client/fuzz';
 
 import { collectGarbage, memory } from './stats.js';
 import { fuzzMain } from './fuzz-main.js';
+import { BYTE_MUTATIONS, mutateBytes } from './mutate.js';
 import { Random } from './random.js';
 
 export interface FuzzRtrOptions {
@@ -161,20 +162,12 @@ function mutate(r: Random, input: Buffer): Buffer {
   const count = 1 + r.below(4);
   for (let i = 0; i < count; i++) {
     const at = b.length === 0 ? 0 : r.below(b.length);
-    switch (r.below(7)) {
-      case 0:
-        b[at] = r.below(256);
-        break;
-      case 1:
-        b = b.subarray(0, at);
-        break;
-      case 2:
-        b = Buffer.concat([
-          b.subarray(0, at),
-          Buffer.from(Array.from({ length: 1 + r.below(24) }, () => r.below(256))),
-          b.subarray(at),
-        ]);
-        break;
+    const kind = r.below(BYTE_MUTATIONS + 3);
+    if (kind < BYTE_MUTATIONS) {
+      b = Buffer.from(mutateBytes(r, b, kind, 40));
+      continue;
+    }
+    switch (kind - BYTE_MUTATIONS + 3) {
       case 3: {
         // Rewrite a length field: small, off by a little, or huge.
         const p = Math.max(0, at - (at % 4));
@@ -189,9 +182,6 @@ function mutate(r: Random, input: Buffer): Buffer {
           );
         break;
       }
-      case 4:
-        b = Buffer.concat([b, b.subarray(at, Math.min(b.length, at + 1 + r.below(40)))]);
-        break;
       case 5: {
         const w = new Writer(64);
         writePdu(w, appendable[r.below(appendable.length)]!);
