@@ -6,7 +6,8 @@
 //   --quick          the 424k set only, fewer repetitions, no callgrind (under 2 minutes)
 //   --only a,b       run only the scenario modules with these names (see `scenarios` below)
 //   --no-write       print the Markdown table but write neither the JSON nor the README
-// Quick runs write benchmarks/results/<date>-node<major>-quick.json and leave the README alone.
+// Quick runs write benchmarks/results/<date>-node<major>-quick.json and leave the README alone;
+// so do --only runs (<date>-node<major>-only-<names>.json).
 //
 // Adding scenarios: write a module exporting a ScenarioModule (a name and an async run that
 // calls context.add for each row) and put it in `scenarios` below.
@@ -153,10 +154,13 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   );
   const markdown = renderMarkdown(report);
   if (options.write) {
-    const path = writeReport(report);
-    // A quick run never replaces the full run's table in the README.
-    if (!options.quick) updateReadme(markdown, process.versions.node.split('.')[0]!);
-    log(`wrote ${path}${options.quick ? '' : ' and benchmarks/README.md'}`);
+    // A run of some modules only has a file of its own and leaves the full run's alone.
+    const only = options.only === undefined ? '' : `-only-${options.only.join('-')}`;
+    const path = writeReport(report, undefined, only);
+    // A quick or partial run never replaces the full run's table in the README.
+    const readme = !options.quick && options.only === undefined;
+    if (readme) updateReadme(markdown, process.versions.node.split('.')[0]!);
+    log(`wrote ${path}${readme ? ' and benchmarks/README.md' : ''}`);
   }
   process.stdout.write(markdown);
   if (failed > 0) process.exitCode = 1;

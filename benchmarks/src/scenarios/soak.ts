@@ -23,7 +23,6 @@ import { gzipSync } from 'node:zlib';
 import {
   dataFiles,
   formatRoute,
-  pickRoutes,
   repoRoot,
   vrpJsonWithoutExpires,
   workDir,
@@ -76,6 +75,30 @@ export interface SoakResult {
 }
 
 // ------------------------------------------------------------- input files
+
+/**
+ * The well-behaved BMP router's routes: /25s of 100.64.0.0/14, which no route of the
+ * list covers, so that they count in the BMP group (a BMP route inside a listed prefix
+ * counts in the list's group) and the list's counts stay as they were.
+ */
+function routerRoutes(): RouteSet {
+  const n = ROUTER_ROUTES;
+  const v4 = {
+    addr: Uint32Array.from({ length: n }, (_, k) => (0x64400000 + k * 128) >>> 0),
+    length: new Uint8Array(n).fill(25),
+    origin: Uint32Array.from({ length: n }, (_, k) => 64512 + (k % 100)),
+    originIsSet: new Uint8Array(n),
+    count: n,
+  };
+  const v6 = {
+    words: new Uint32Array(0),
+    length: new Uint8Array(0),
+    origin: new Uint32Array(0),
+    originIsSet: new Uint8Array(0),
+    count: 0,
+  };
+  return { v4, v6, count: n };
+}
 
 function routeList(routes: RouteSet): string {
   const path = join(soakDir, 'routes.txt');
@@ -228,11 +251,18 @@ export async function runSoak(options: {
   readonly log: (text: string) => void;
 }): Promise<SoakResult> {
   const { log } = options;
-  const seconds = options.quick ? 30 : 300;
+  const seconds = Number(process.env.ROVKIT_SOAK_SECONDS ?? (options.quick ? 30 : 300));
   const notes: string[] = [];
   const attacks: Record<string, number> = {};
   const statuses: Record<string, number> = {};
-  const count = (kind: string): void => void (attacks[kind] = (attacks[kind] ?? 0) + 1);
+  // Attacks other than the steady connection holders, with their time, for the profile
+  // of slow scrapes.
+  const events: [number, string][] = [];
+  const steady = new Set(['http-idle', 'http-slowloris', 'bmp-silent', 'bmp-trickle']);
+  const count = (kind: string): void => {
+    attacks[kind] = (attacks[kind] ?? 0) + 1;
+    if (!steady.has(kind)) events.push([Date.now(), kind]);
+  };
 
   mkdirSync(soakDir, { recursive: true });
   const routesFile = routeList(options.routes);
@@ -275,7 +305,11 @@ export async function runSoak(options: {
     '--log-level',
     'error',
   ];
-  const monitor: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  // ROVKIT_SOAK_NODE_FLAGS: flags for the monitor's node, e.g. --cpu-prof for its profile.
+  const flags = process.env.ROVKIT_SOAK_NODE_FLAGS?.split(' ').filter((f) => f !== '') ?? [];
+  const monitor: ChildProcess = spawn(process.execPath, [...flags, ...args], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   monitor.stderr!.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4000)));
   const pid = monitor.pid!;
@@ -448,17 +482,14 @@ export async function runSoak(options: {
   };
 
   // A well-behaved router every 15 s: connect, send its table, wait until /metrics shows it.
-  const router = pickRoutes(
-    options.routes,
-    Array.from({ length: ROUTER_ROUTES }, (_, k) => k * 397),
-    [],
-  );
+  const router = routerRoutes();
   const { stream } = encodeStream(router);
   const routerConnectMs: number[] = [];
   let routerFailures = 0;
   const routers = async (): Promise<void> => {
     while (running()) {
       const t0 = Date.now();
+      count('bmp-router');
       const socket = connect(bmpPort, '127.0.0.1');
       socket.on('error', () => undefined);
       let held = false;
@@ -479,11 +510,14 @@ export async function runSoak(options: {
       if (held) routerConnectMs.push(Date.now() - t0);
       else routerFailures++;
       socket.destroy();
+      count('bmp-router-gone');
       await sleep(15_000);
     }
   };
 
   const scrapeMs: number[] = [];
+  const scrapeAt: number[] = [];
+  const scrapeRss: number[] = [];
   const rssSamples: number[] = [];
   let scrapeFailures = 0;
   let dataMismatches = 0;
@@ -493,6 +527,8 @@ export async function runSoak(options: {
       try {
         const { status, body } = await get('/metrics');
         scrapeMs.push(performance.now() - t0);
+        scrapeAt.push(Date.now());
+        scrapeRss.push(rssOf(pid, 'VmRSS'));
         if (status !== 200) scrapeFailures++;
         // The churn file's VRPs, StayRTR's and the 424k stay exactly held; the hostile cache adds none.
         if (
@@ -520,6 +556,18 @@ export async function runSoak(options: {
     scrapes(),
   ]);
   for (const socket of sockets) socket.destroy();
+  // The profile of the misses: the slowest scrapes and the attacks in the 3 s before each.
+  const slowest = scrapeMs
+    .map((ms, i) => [ms, i] as const)
+    .sort((a, b) => b[0] - a[0])
+    .slice(0, 8);
+  for (const [ms, i] of slowest) {
+    const at = scrapeAt[i]!;
+    const before = events.filter(([t]) => t <= at && t > at - ms - 3000).map(([, k]) => k);
+    notes.push(
+      `slow scrape ${ms.toFixed(0)} ms at +${((at - deadline) / 1000 + seconds).toFixed(0)} s, RSS ${(scrapeRss[i]! / 2 ** 20).toFixed(0)} MB; attacks in the 3 s before: ${[...new Set(before)].join(', ') || 'only the steady holders'}`,
+    );
+  }
   const alive = monitor.exitCode === null;
   const peakRssBytes = rssOf(pid, 'VmHWM');
   if (!alive) notes.push(`the monitor exited during the soak: ${stderr.slice(-500)}`);

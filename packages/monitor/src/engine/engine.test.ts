@@ -254,4 +254,20 @@ describe('Engine', () => {
     });
     expect(explanation.unmatchedAs).toEqual([{ prefix: '192.0.2.0/24', maxLength: 24, asn: 64511 }]);
   });
+
+  // A file rewritten with the same VRPs (or a broken one replaced by the good one again)
+  // reloads as an empty delta: the analyses that walk every route must not run for it.
+  it('says it changed for a VRP delta that changes something, not for an empty one', () => {
+    let changed = 0;
+    const engine = new Engine({ listener: { changed: () => void changed++ } });
+    const vrps = engine.registerVrpSource('file');
+    const first = new VrpList();
+    first.pushV4(0xc0000200, 24, 24, 64496);
+    engine.applyVrps(vrps, first, new VrpList(), true);
+    expect(changed).toBe(1);
+    engine.applyVrps(vrps, new VrpList(), new VrpList(), false);
+    engine.applyVrps(vrps, new VrpList(), new VrpList(), true);
+    expect(changed).toBe(1);
+    expect(engine.ready).toBe(true);
+  });
 });

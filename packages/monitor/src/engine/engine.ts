@@ -244,9 +244,12 @@ export class Engine implements RouteSink, VrpSink {
         }
       }
     }
+    const becameReady = full && !this.ready;
     if (full) this.ready = true;
     this.listener.vrpsApplied?.(source, announced.length, withdrawn.length, full, changed);
-    this.listener.changed?.();
+    // An empty delta (a file rewritten with the same VRPs) changes nothing that the
+    // analyses walking every route would see: at full scale each run blocks for hundreds of ms.
+    if (touched > 0 || becameReady) this.listener.changed?.();
   }
 
   // ------------------------------------------------------------ validation
