@@ -191,3 +191,22 @@ describe.skipIf(skipMrt !== undefined)('Monitor with an MRT dump as a route sour
     expect(body.address_space.ipv6.covered + body.address_space.ipv6.none).toBeGreaterThan(0);
   });
 });
+
+describe('Monitor analyses after changes', () => {
+  it('recomputes the address space and fallback in slices, equal to a walk to the end', async () => {
+    const vrps = write('f.csv', `${header}AS1,192.0.2.0/24,24\nAS2,198.51.100.0/24,24\n`);
+    const routes = write('f.txt', '192.0.2.0/24 AS1\n198.51.100.0/24 AS1\n');
+    const { monitor } = start(['--vrps', vrps, '--routes', routes, '--address-space-delay', '0.05']);
+    await monitor.start();
+    const before = monitor.analyses;
+    // A route appears: the sliced analysis that follows sees it.
+    const source = monitor.engine.registerSource('test');
+    monitor.engine.announce(source, 4, 0xcb007100, 0, 0, 0, 24, 3, false, 0, -1);
+    const deadline = Date.now() + 10_000;
+    while (monitor.analyses === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(monitor.analyses).toBeGreaterThan(before);
+    expect([...monitor.addressSpace]).toEqual([...monitor.engine.addressSpace()]);
+    // One Invalid IPv4 route (198.51.100.0/24, AS2's), with no fallback: (afi 0) * 3 + none.
+    expect(monitor.fallback?.routes[2]).toBe(1);
+  });
+});

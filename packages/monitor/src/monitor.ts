@@ -14,7 +14,8 @@ import { renderStatusPage } from './http/status-page.js';
 import { JsonLogger, type LineOutput, type Logger } from './log.js';
 import { createMetrics } from './metrics.js';
 import type { RouteSource } from './routes/route-source.js';
-import { analyseFallback, type FallbackResult } from './engine/fallback.js';
+import { analyseFallback, analyseFallbackSteps, type FallbackResult } from './engine/fallback.js';
+import { runSliced } from './engine/steps.js';
 import type { RouteEntry } from './routes/route-list.js';
 import { RouteClassifier } from './routes/route-classifier.js';
 import { analyseBmp, EMPTY_BMP_ANALYSIS, type BmpAnalysis } from './sources/bmp-analysis.js';
@@ -57,11 +58,18 @@ export class Monitor {
   #fallback: FallbackResult | undefined;
   #bmpAnalysis: BmpAnalysis = EMPTY_BMP_ANALYSIS;
   #analysedAt = 0;
+  #analyses = 0;
   // How long the last analyses took: under steady churn at full-table scale (about 0.6 s
   // per run with a BMP full table) they wait at least 4 times that, so they take at most
   // a fifth of a core.
   #analysisMs = 0;
   #spaceTimer: NodeJS.Timeout | undefined;
+  /** Route changes counted since start: a sliced analysis gives up when it moved under it. */
+  #generation = 0;
+  #analysing = false;
+  /** Sliced analyses given up in a row because the routes kept changing. */
+  #abandoned = 0;
+  #stopping = false;
   readonly #listed = new Map<RouteListSource, readonly RouteEntry[]>();
   #staleTimer: NodeJS.Timeout | undefined;
   /** Routes changed by the VRP update being applied: id, code before, pairwise. */
@@ -244,6 +252,7 @@ export class Monitor {
   }
 
   async stop(): Promise<void> {
+    this.#stopping = true;
     clearInterval(this.#staleTimer);
     clearTimeout(this.#spaceTimer);
     this.#spaceTimer = undefined;
@@ -271,6 +280,11 @@ export class Monitor {
   /** Address space as last computed (see #scheduleAddressSpace). */
   get addressSpace(): Float64Array {
     return this.#space;
+  }
+
+  /** How many times the analyses (address space, fallback, BMP) have completed. */
+  get analyses(): number {
+    return this.#analyses;
   }
 
   /** The fallback analysis of the Invalid routes as last computed. */
@@ -324,17 +338,62 @@ export class Monitor {
   }
 
   // Address space, the fallback analysis and the BMP analysis walk every route: off the
-  // scrape path, once changes settle.
+  // scrape path, once changes settle, and in slices (steps.ts) so that a full table's walk
+  // does not hold up /metrics.
   #scheduleAddressSpace(): void {
-    if (!this.#started || this.#spaceTimer !== undefined) return;
+    this.#generation++;
+    this.#armAnalysis();
+  }
+
+  #armAnalysis(): void {
+    if (!this.#started || this.#stopping || this.#spaceTimer !== undefined) return;
     this.#spaceTimer = setTimeout(
       () => {
         this.#spaceTimer = undefined;
-        this.#computeAddressSpace();
+        void this.#analyseSliced();
       },
       Math.max(this.config.addressSpaceDelay, 4 * this.#analysisMs),
     );
     this.#spaceTimer.unref();
+  }
+
+  async #analyseSliced(): Promise<void> {
+    // One run at a time; the change that fired this timer also moved the generation, so the
+    // run under way gives up and arms the next one.
+    if (this.#analysing) return;
+    // Routes that change faster than a sliced walk finishes would starve it: after three
+    // runs given up in a row, run to the end at once, as a blocking walk, so the figures
+    // never go stale.
+    if (this.#abandoned >= 3) {
+      this.#abandoned = 0;
+      this.#computeAddressSpace();
+      return;
+    }
+    this.#analysing = true;
+    const generation = this.#generation;
+    const valid = (): boolean => this.#generation === generation && !this.#stopping;
+    const started = performance.now();
+    try {
+      const space = await runSliced(this.engine.addressSpaceSteps(), valid);
+      const fallback =
+        space === undefined ? undefined : await runSliced(analyseFallbackSteps(this.engine.store), valid);
+      if (space === undefined || fallback === undefined) {
+        this.#abandoned++;
+        return;
+      }
+      this.#abandoned = 0;
+      this.#space = space;
+      this.#fallback = fallback;
+      // The BMP analysis reads the routers' RIB maps through callbacks: not sliced yet.
+      if (this.bmp !== undefined)
+        this.#bmpAnalysis = analyseBmp(this.bmp.listener.routers.values(), this.engine.table, this.#now());
+      this.#analysedAt = this.#now();
+      this.#analyses++;
+      this.#analysisMs = performance.now() - started;
+    } finally {
+      this.#analysing = false;
+      if (this.#generation !== generation) this.#armAnalysis();
+    }
   }
 
   #computeAddressSpace(): void {
@@ -344,6 +403,7 @@ export class Monitor {
     if (this.bmp !== undefined)
       this.#bmpAnalysis = analyseBmp(this.bmp.listener.routers.values(), this.engine.table, this.#now());
     this.#analysedAt = this.#now();
+    this.#analyses++;
     this.#analysisMs = performance.now() - started;
   }
 

@@ -8,6 +8,7 @@ import { StoreFullError } from '../errors.js';
 import type { RouteSink } from '../routes/route-source.js';
 import { FREE, MAX_SOURCES, RouteStore } from '../routes/route-store.js';
 import type { VrpSink } from '../sources/vrp-source.js';
+import { runToEnd, STEP_NODES, type Steps } from './steps.js';
 
 const NONE = -1;
 
@@ -320,14 +321,19 @@ export class Engine implements RouteSink, VrpSink {
    * each trie: too slow for every scrape at full-table scale, so callers debounce it.
    */
   addressSpace(): Float64Array {
+    return runToEnd(this.addressSpaceSteps());
+  }
+
+  /** addressSpace as steps (see steps.ts): the caller may run it in slices. */
+  *addressSpaceSteps(): Steps<Float64Array> {
     const groups = this.store.groups.length;
     const out = new Float64Array(groups * 2 * 3);
-    this.#space(this.store.v4, 0, 24, out);
-    this.#space(this.store.v6, 1, 48, out);
+    yield* this.#space(this.store.v4, 0, 24, out);
+    yield* this.#space(this.store.v6, 1, 48, out);
     return out;
   }
 
-  #space(trie: RouteStore['v4'], afi: number, unitBits: number, out: Float64Array): void {
+  *#space(trie: RouteStore['v4'], afi: number, unitBits: number, out: Float64Array): Steps<void> {
     if (trie.root === NONE) return;
     const s = this.store;
     const groups = s.groups.length;
@@ -340,7 +346,12 @@ export class Engine implements RouteSink, VrpSink {
     const len = trie.len;
     // Entering node n pushes ~n to be met again on the way back up.
     const stack: number[] = [trie.root];
+    let steps = 0;
     while (stack.length > 0) {
+      if (++steps === STEP_NODES) {
+        steps = 0;
+        yield;
+      }
       const x = stack.pop()!;
       if (x >= 0) {
         stack.push(~x);

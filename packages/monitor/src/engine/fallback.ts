@@ -14,6 +14,7 @@
 // One post-order walk of each trie; the caller runs it off the scrape path, debounced.
 import type { PrefixTrie } from '@rovkit/core';
 import { FREE, type RouteStore } from '../routes/route-store.js';
+import { runToEnd, STEP_NODES, type Steps } from './steps.js';
 
 const NONE = -1;
 
@@ -49,6 +50,11 @@ function isInvalid(state: number): boolean {
 }
 
 export function analyseFallback(store: RouteStore): FallbackResult {
+  return runToEnd(analyseFallbackSteps(store));
+}
+
+/** analyseFallback as steps (see steps.ts): the caller may run it in slices. */
+export function* analyseFallbackSteps(store: RouteStore): Steps<FallbackResult> {
   const routes = new Float64Array(6);
   const space = new Float64Array(4);
   const ids: number[] = [];
@@ -57,10 +63,10 @@ export function analyseFallback(store: RouteStore): FallbackResult {
   const coveredBy: number[] = [];
   const out = { ids, fallback, share, coveredBy };
 
-  const v4 = walk(store, store.v4, 32, 0, (len) => 2 ** (32 - len), out, routes, 0);
+  const v4 = yield* walk(store, store.v4, 32, 0, (len) => 2 ** (32 - len), out, routes, 0);
   space[0] = v4.covered / 256;
   space[1] = (v4.invalid - v4.covered) / 256;
-  const v6 = walk(store, store.v6, 128, 0n, (len) => 1n << BigInt(128 - len), out, routes, 1);
+  const v6 = yield* walk(store, store.v6, 128, 0n, (len) => 1n << BigInt(128 - len), out, routes, 1);
   space[2] = Number(v6.covered) / 2 ** 80;
   space[3] = Number(v6.invalid - v6.covered) / 2 ** 80;
   return {
@@ -79,7 +85,7 @@ type Units = number | bigint;
 // of the Invalid union, c = of their intersection. A node with a route of a kind covers
 // its whole prefix for that kind, whatever lies below. Children hand their measures up
 // through per-depth accumulators, so the walk allocates nothing per node.
-function walk<U extends Units>(
+function* walk<U extends Units>(
   store: RouteStore,
   trie: PrefixTrie,
   bits: number,
@@ -88,7 +94,7 @@ function walk<U extends Units>(
   out: { ids: number[]; fallback: number[]; share: number[]; coveredBy: number[] },
   routes: Float64Array,
   afi: number,
-): { invalid: U; covered: U } {
+): Steps<{ invalid: U; covered: U }> {
   if (trie.root === NONE) return { invalid: zero, covered: zero };
   const add = (a: U, b: U): U => ((a as number) + (b as number)) as U;
   const sizes: U[] = [];
@@ -107,7 +113,12 @@ function walk<U extends Units>(
   let depth = 0;
   // Entering node x pushes ~x to be met again on the way back up (post-order).
   const stack: number[] = [trie.root];
+  let steps = 0;
   while (stack.length > 0) {
+    if (++steps === STEP_NODES) {
+      steps = 0;
+      yield;
+    }
     const x = stack.pop()!;
     if (x >= 0) {
       let good = NONE;
