@@ -12,6 +12,7 @@ import { HttpServer } from '../http/server.js';
 import { JsonLogger } from '../log.js';
 import { createMetrics } from '../metrics.js';
 import { RtrSource } from './rtr-source.js';
+import { until } from '../testing/watch.js';
 
 const A: FakeVrp = { prefix: '192.0.2.0/24', maxLength: 24, asn: 64496 };
 const B: FakeVrp = { prefix: '198.51.100.0/22', maxLength: 24, asn: 64497 };
@@ -27,14 +28,6 @@ async function cache(vrps: FakeVrp[], name: string, sessionId: number): Promise<
   const port = await c.listen();
   stops.push(() => c.stop());
   return [c, `127.0.0.1:${port}`];
-}
-
-async function until(what: string, predicate: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const started = Date.now();
-  while (!predicate()) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 interface Setup {

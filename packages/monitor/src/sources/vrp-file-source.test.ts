@@ -1,4 +1,4 @@
-import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadVrpFile, type LoadVrpOptions } from '@rovkit/core';
@@ -6,22 +6,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Alerter } from '../alerts.js';
 import { JsonLogger } from '../log.js';
 import { VrpFileSource } from './vrp-file-source.js';
+import { replaceFile as write, until } from '../testing/watch.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rovkit-vrp-file-source-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function write(path: string, text: string): void {
-  writeFileSync(`${path}.tmp`, text);
-  renameSync(`${path}.tmp`, path);
-}
-
-async function until(what: string, check: () => boolean, timeoutMs = 5000): Promise<void> {
-  const started = Date.now();
-  while (!check()) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 const header = 'ASN,IP Prefix,Max Length\n';
 
