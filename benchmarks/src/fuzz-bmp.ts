@@ -26,7 +26,7 @@ import {
 } from '@rovkit/monitor';
 
 import { collectGarbage, memory } from './stats.js';
-import { fuzzMain } from './fuzz-main.js';
+import { fuzzMain, type FuzzReport } from './fuzz-main.js';
 import { BYTE_MUTATIONS, mutateBytes } from './mutate.js';
 import { Random } from './random.js';
 
@@ -38,18 +38,8 @@ export interface FuzzBmpOptions {
   readonly log?: (text: string) => void;
 }
 
-export interface FuzzBmpResult {
-  readonly inputs: number;
-  readonly seed: number;
-  readonly seconds: number;
-  readonly inputsPerSecond: number;
-  /** Outcomes: "ok" or the BmpError code. */
-  readonly outcomes: Readonly<Record<string, number>>;
+export interface FuzzBmpResult extends FuzzReport {
   readonly routesAdded: number;
-  /** Descriptions of broken invariants (empty when all held), at most 20. */
-  readonly violations: readonly string[];
-  /** V8 heap after a full GC, MB, at the start and every 100,000 inputs. */
-  readonly heapMb: readonly number[];
 }
 
 const CODES = new Set(['BMP_ERR_MALFORMED', 'BMP_ERR_VERSION', 'BMP_ERR_TOO_LARGE']);

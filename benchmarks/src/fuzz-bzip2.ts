@@ -43,7 +43,7 @@ import { fileURLToPath } from 'node:url';
 import { bunzip2, bunzip2Parallel, Bzip2Workspace, DecompressError, sharedBzip2Pool } from '@rovkit/monitor';
 
 import { collectGarbage, memory } from './stats.js';
-import { fuzzMain } from './fuzz-main.js';
+import { fuzzMain, type FuzzReport } from './fuzz-main.js';
 import { mutateBytes, randomBytes } from './mutate.js';
 import { Random } from './random.js';
 
@@ -57,16 +57,10 @@ export interface FuzzBzip2Options {
   readonly log?: (text: string) => void;
 }
 
-export interface FuzzBzip2Result {
-  readonly inputs: number;
-  readonly seed: number;
-  readonly seconds: number;
-  readonly inputsPerSecond: number;
+export interface FuzzBzip2Result extends FuzzReport {
   /** Inputs also decoded by `bzip2 -dc`, and on which input number (every Nth). */
   readonly referenceInputs: number;
   readonly referenceEvery: number;
-  /** Outcomes of rovkit's decoders: "ok" or the DecompressError code. */
-  readonly outcomes: Readonly<Record<string, number>>;
   /** rovkit outcome | bzip2 verdict, over the inputs compared with bzip2. */
   readonly errorPairs: Readonly<Record<string, number>>;
   /** The first input (hex, cut to 4 kB) of each pair, to look at. */
@@ -75,10 +69,6 @@ export interface FuzzBzip2Result {
   readonly differences: Readonly<Record<string, number>>;
   /** Decompressed bytes emitted by rovkit (per decoder). */
   readonly outputBytes: number;
-  /** Descriptions of broken invariants (empty when all held), at most 20. */
-  readonly violations: readonly string[];
-  /** V8 heap after a full GC, MB, at the start and every 10% of the run. */
-  readonly heapMb: readonly number[];
 }
 
 const CODES = new Set([

@@ -19,7 +19,7 @@ import { RovError, VrpFileError, VrpStreamLoader, VrpTable } from '@rovkit/core'
 import { parseRouteList, RouteFileError, type RouteListFormat } from '@rovkit/monitor';
 
 import { collectGarbage, memory } from './stats.js';
-import { fuzzMain } from './fuzz-main.js';
+import { fuzzMain, type FuzzReport } from './fuzz-main.js';
 import { BYTE_MUTATIONS, mutateBytes } from './mutate.js';
 import { Random } from './random.js';
 
@@ -31,18 +31,7 @@ export interface FuzzFilesOptions {
   readonly log?: (text: string) => void;
 }
 
-export interface FuzzFilesResult {
-  readonly inputs: number;
-  readonly seed: number;
-  readonly seconds: number;
-  readonly inputsPerSecond: number;
-  /** Outcomes per parser: "ok" or the error code. */
-  readonly outcomes: Readonly<Record<string, number>>;
-  /** Descriptions of broken invariants (empty when all held), at most 20. */
-  readonly violations: readonly string[];
-  /** V8 heap after a full GC, MB, at the start and every 100,000 inputs. */
-  readonly heapMb: readonly number[];
-}
+export type FuzzFilesResult = FuzzReport;
 
 /** Small limits, so that mutations reach them often. */
 const TOKEN_LIMIT = 512;

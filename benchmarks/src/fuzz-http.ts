@@ -21,7 +21,7 @@ import { VrpList } from '@rovkit/core';
 import { createMetrics, Engine, HttpServer, JsonLogger } from '@rovkit/monitor';
 
 import { collectGarbage, memory } from './stats.js';
-import { fuzzMain } from './fuzz-main.js';
+import { fuzzMain, type FuzzReport } from './fuzz-main.js';
 import { Random } from './random.js';
 
 export interface FuzzHttpOptions {
@@ -32,18 +32,7 @@ export interface FuzzHttpOptions {
   readonly log?: (text: string) => void;
 }
 
-export interface FuzzHttpResult {
-  readonly inputs: number;
-  readonly seed: number;
-  readonly seconds: number;
-  readonly inputsPerSecond: number;
-  /** Outcomes: the first status answered, or "closed" (no answer, the input was not a request). */
-  readonly outcomes: Readonly<Record<string, number>>;
-  /** Descriptions of broken invariants (empty when all held), at most 20. */
-  readonly violations: readonly string[];
-  /** V8 heap after a full GC, MB, at the start, every 100,000 inputs and at the end. */
-  readonly heapMb: readonly number[];
-}
+export type FuzzHttpResult = FuzzReport;
 
 // 417: Node's answer to an Expect other than 100-continue (RFC 9110 10.1.1).
 const ALLOWED = new Set([200, 400, 404, 405, 413, 414, 417, 431, 503]);

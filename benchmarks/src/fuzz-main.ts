@@ -13,6 +13,17 @@ export interface FuzzRunResult {
   readonly heapMb: readonly number[];
 }
 
+/** What every fuzz script reports, beside what it adds of its own. */
+export interface FuzzReport extends FuzzRunResult {
+  readonly inputs: number;
+  /** PRNG seed: the same seed plays the same inputs. */
+  readonly seed: number;
+  readonly seconds: number;
+  readonly inputsPerSecond: number;
+  /** How often each outcome came (an error code, a status, "ok"...). */
+  readonly outcomes: Readonly<Record<string, number>>;
+}
+
 export async function fuzzMain(run: (options: FuzzRunOptions) => Promise<FuzzRunResult>): Promise<void> {
   const arg = (name: string): number | undefined => {
     const i = process.argv.indexOf(name);

@@ -17,7 +17,7 @@ import { FLAG_ANNOUNCE, PduType, Writer, writePdu, type Pdu } from '@rovkit/rtr-
 import { runRtrStream, type FuzzResult } from '@rovkit/rtr-client/fuzz';
 
 import { collectGarbage, memory } from './stats.js';
-import { fuzzMain } from './fuzz-main.js';
+import { fuzzMain, type FuzzReport } from './fuzz-main.js';
 import { BYTE_MUTATIONS, mutateBytes } from './mutate.js';
 import { Random } from './random.js';
 
@@ -29,17 +29,7 @@ export interface FuzzRtrOptions {
   readonly log?: (text: string) => void;
 }
 
-export interface FuzzRtrResult {
-  readonly inputs: number;
-  readonly seed: number;
-  readonly seconds: number;
-  readonly inputsPerSecond: number;
-  readonly outcomes: Readonly<Record<string, number>>;
-  /** Descriptions of broken invariants (empty when all held), at most 20. */
-  readonly violations: readonly string[];
-  /** V8 heap after a full GC, MB, at the start and every 100,000 inputs. */
-  readonly heapMb: readonly number[];
-}
+export type FuzzRtrResult = FuzzReport;
 
 const KNOWN = new Set([
   'synced',
