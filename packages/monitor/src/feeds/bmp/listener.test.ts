@@ -5,7 +5,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { asPath, nextHop, nlri, origin, SEQUENCE, update, type Bytes } from '../../bgp/testing/build.js';
 import { BmpError } from './errors.js';
 import { BmpListener, type BmpListenerOptions } from './listener.js';
-import { BmpSession, RouterState, type SessionEvents } from './session.js';
+import { BmpSession, RouterState } from './session.js';
+import { noSessionEvents } from './testing/events.js';
 import {
   BmpCollectSink,
   initiation,
@@ -285,14 +286,7 @@ describe('BmpListener', () => {
 });
 
 describe('BMP fuzz', () => {
-  const noEvents: SessionEvents = {
-    initiated() {},
-    peerUp() {},
-    peerDown() {},
-    endOfRib() {},
-    statistics() {},
-    updateError() {},
-  };
+  const noEvents = noSessionEvents;
 
   /**
    * Feeds bytes to a fresh session: only BmpError may escape; close() always works after

@@ -26,7 +26,8 @@ import {
   u32,
   type Bytes,
 } from '../../bgp/testing/build.js';
-import { BmpSession, RouterState, type SessionEvents } from './session.js';
+import { BmpSession, RouterState } from './session.js';
+import { noSessionEvents } from './testing/events.js';
 import { peerUp, perPeer, POST, PRE, bmp, type PeerSpec } from './testing/build.js';
 import { PolicyStage } from './types.js';
 
@@ -224,14 +225,7 @@ function oracle(
 
 // ----------------------------------------------------------------------- the session
 
-const noEvents: SessionEvents = {
-  initiated() {},
-  peerUp() {},
-  peerDown() {},
-  endOfRib() {},
-  statistics() {},
-  updateError() {},
-};
+const noEvents = noSessionEvents;
 
 const peer: PeerSpec = { address: '192.0.2.1', asn: 64500 };
 
