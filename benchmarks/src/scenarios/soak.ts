@@ -15,7 +15,7 @@
 // under 10 s, no VRP or route lost.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, openSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
@@ -305,11 +305,15 @@ export async function runSoak(options: {
     '--log-level',
     'error',
   ];
-  // ROVKIT_SOAK_NODE_FLAGS: flags for the monitor's node, e.g. --cpu-prof for its profile.
+  // ROVKIT_SOAK_NODE_FLAGS: flags for the monitor's node, e.g. --cpu-prof for its profile or
+  // --trace-gc, whose lines go to the file ROVKIT_SOAK_STDOUT names.
   const flags = process.env.ROVKIT_SOAK_NODE_FLAGS?.split(' ').filter((f) => f !== '') ?? [];
+  const stdoutFile = process.env.ROVKIT_SOAK_STDOUT;
+  const stdout = stdoutFile === undefined || stdoutFile === '' ? 'ignore' : openSync(stdoutFile, 'w');
   const monitor: ChildProcess = spawn(process.execPath, [...flags, ...args], {
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', stdout, 'pipe'],
   });
+  if (typeof stdout === 'number') closeSync(stdout);
   let stderr = '';
   monitor.stderr!.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4000)));
   const pid = monitor.pid!;

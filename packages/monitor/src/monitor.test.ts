@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { missing, sharedFile, sharedPath } from '../../../test/support/peers.js';
 import { loadConfig, type MonitorConfig } from './config.js';
-import { Monitor } from './monitor.js';
+import { Monitor, type MonitorDeps } from './monitor.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rovkit-monitor-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -33,7 +33,10 @@ afterEach(async () => {
   monitor = undefined;
 });
 
-function start(argv: string[]): { monitor: Monitor; lines: Record<string, unknown>[] } {
+function start(
+  argv: string[],
+  deps: Partial<MonitorDeps> = {},
+): { monitor: Monitor; lines: Record<string, unknown>[] } {
   const lines: Record<string, unknown>[] = [];
   const config = loadConfig([
     ...argv,
@@ -46,6 +49,7 @@ function start(argv: string[]): { monitor: Monitor; lines: Record<string, unknow
   ]) as MonitorConfig;
   monitor = new Monitor(config, {
     out: { write: (s: string) => lines.push(JSON.parse(s) as Record<string, unknown>) },
+    ...deps,
   });
   return { monitor, lines };
 }
@@ -208,5 +212,45 @@ describe('Monitor analyses after changes', () => {
     expect([...monitor.addressSpace]).toEqual([...monitor.engine.addressSpace()]);
     // One Invalid IPv4 route (198.51.100.0/24, AS2's), with no fallback: (afi 0) * 3 + none.
     expect(monitor.fallback?.routes[2]).toBe(1);
+  });
+
+  it('finishes a sliced analysis over routes that change between slices, with the routes of its start', async () => {
+    const vrps = write('g.csv', `${header}AS1,10.0.0.0/8,24\n`);
+    // sliceMs 0: every 4096 trie nodes a slice, so 20,000 routes take many.
+    const { monitor } = start(['--vrps', vrps, '--address-space-delay', '0.05'], { sliceMs: 0 });
+    await monitor.start();
+    const initial = monitor.analyses;
+    const table = monitor.engine.registerSource('table');
+    for (let i = 0; i < 20_000; i++)
+      monitor.engine.announce(table, 4, 0x0a000000 + i * 256, 0, 0, 0, 24, 1, false, 0, -1);
+    const settle = async (count: number): Promise<void> => {
+      const deadline = Date.now() + 10_000;
+      while (monitor.analyses < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      expect(monitor.analyses).toBeGreaterThanOrEqual(count);
+    };
+    await settle(initial + 1);
+    const before = monitor.analyses;
+    // One more route in group "churn" on every turn of the event loop, that is between
+    // any two slices, until an analysis finishes.
+    const churn = monitor.engine.registerSource('churn');
+    const group = monitor.engine.groupId('churn');
+    let announced = 0;
+    await new Promise<void>((resolve) => {
+      const step = (): void => {
+        if (monitor.analyses > before) return resolve();
+        monitor.engine.announce(churn, 4, 0xc0000000 + announced++ * 256, 0, 0, 0, 24, 9, false, group, -1);
+        setImmediate(step);
+      };
+      step();
+    });
+    // The run that finished saw the churn routes announced before it took its copy, not
+    // those announced while it ran: it was neither started again nor finished at once.
+    const seen = monitor.addressSpace[(group * 2 + 0) * 3 + 2]!;
+    expect(seen).toBeGreaterThan(0);
+    expect(seen).toBeLessThan(announced);
+    // The change during the run armed the next one, which sees every route.
+    await settle(monitor.analyses + 1);
+    expect([...monitor.addressSpace]).toEqual([...monitor.engine.addressSpace()]);
+    expect(monitor.addressSpace[(group * 2 + 0) * 3 + 2]).toBe(announced);
   });
 });

@@ -36,6 +36,11 @@ export interface MonitorDeps {
   readonly now?: () => number;
   /** Engine options for tests and benchmarks. */
   readonly capacity?: number;
+  /**
+   * Longest slice of a whole-table walk, in ms (default 8). 0 yields after every
+   * STEP_NODES nodes: tests use it to have a small table walked in many slices.
+   */
+  readonly sliceMs?: number;
 }
 
 export class Monitor {
@@ -54,6 +59,7 @@ export class Monitor {
   readonly classifier: RouteClassifier;
   address: AddressInfo | undefined;
   readonly #now: () => number;
+  readonly #sliceMs: number;
   #space: Float64Array;
   #fallback: FallbackResult | undefined;
   #bmpAnalysis: BmpAnalysis = EMPTY_BMP_ANALYSIS;
@@ -64,11 +70,9 @@ export class Monitor {
   // a fifth of a core.
   #analysisMs = 0;
   #spaceTimer: NodeJS.Timeout | undefined;
-  /** Route changes counted since start: a sliced analysis gives up when it moved under it. */
+  /** Route changes counted since start: a change during an analysis arms the next one. */
   #generation = 0;
   #analysing = false;
-  /** Sliced analyses given up in a row because the routes kept changing. */
-  #abandoned = 0;
   #stopping = false;
   readonly #listed = new Map<RouteListSource, readonly RouteEntry[]>();
   #staleTimer: NodeJS.Timeout | undefined;
@@ -80,6 +84,7 @@ export class Monitor {
   constructor(config: MonitorConfig, deps: MonitorDeps) {
     this.config = config;
     this.#now = deps.now ?? Date.now;
+    this.#sliceMs = deps.sliceMs ?? 8;
     this.log = new JsonLogger(deps.out, { level: config.logLevel, now: this.#now });
     this.alerter = new Alerter({
       log: this.log,
@@ -358,30 +363,24 @@ export class Monitor {
   }
 
   async #analyseSliced(): Promise<void> {
-    // One run at a time; the change that fired this timer also moved the generation, so the
-    // run under way gives up and arms the next one.
+    // One run at a time; a change during the run arms the next one when it ends.
     if (this.#analysing) return;
-    // Routes that change faster than a sliced walk finishes would starve it: after three
-    // runs given up in a row, run to the end at once, as a blocking walk, so the figures
-    // never go stale.
-    if (this.#abandoned >= 3) {
-      this.#abandoned = 0;
-      this.#computeAddressSpace();
-      return;
-    }
     this.#analysing = true;
     const generation = this.#generation;
-    const valid = (): boolean => this.#generation === generation && !this.#stopping;
+    const running = (): boolean => !this.#stopping;
     const started = performance.now();
     try {
-      const space = await runSliced(this.engine.addressSpaceSteps(), valid);
+      // The walk reads a copy of the store's columns taken now, so routes changing between
+      // slices neither disturb it nor make it start again: under steady churn a walk of the
+      // live store would never finish, and finishing it at once blocked /metrics for
+      // hundreds of ms.
+      const columns = this.engine.store.columns();
+      const space = await runSliced(this.engine.addressSpaceSteps(columns), running, this.#sliceMs);
       const fallback =
-        space === undefined ? undefined : await runSliced(analyseFallbackSteps(this.engine.store), valid);
-      if (space === undefined || fallback === undefined) {
-        this.#abandoned++;
-        return;
-      }
-      this.#abandoned = 0;
+        space === undefined
+          ? undefined
+          : await runSliced(analyseFallbackSteps(columns), running, this.#sliceMs);
+      if (space === undefined || fallback === undefined) return;
       this.#space = space;
       this.#fallback = fallback;
       // The BMP analysis reads the routers' RIB maps through callbacks: not sliced yet.

@@ -2,6 +2,8 @@ import { VrpList } from '@rovkit/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Engine, STATE_OF_CODE, STATES } from './engine.js';
+import { analyseFallback } from './fallback.js';
+import { runToEnd } from './steps.js';
 
 // A naive model: lists of VRPs and routes, validated by scanning every VRP (RFC 6811).
 interface V {
@@ -220,6 +222,16 @@ describe('Engine', () => {
             }
           }
         }
+        // A copy of the columns keeps both walks' answers while the store changes under it.
+        const columns = engine.store.columns();
+        const fallback = analyseFallback(engine.store);
+        for (const r of routes)
+          for (const s of r.sources)
+            engine.withdraw(sources[s]!, r.fam, r.w0, 0, 0, 0, r.len, r.origin, r.set);
+        for (let i = 0; i < 8; i++)
+          engine.announce(sources[0]!, 4, 0xc6336400 + i * 256, 0, 0, 0, 24, 7, false, 0, -1);
+        expect([...runToEnd(engine.addressSpaceSteps(columns))]).toEqual([...space]);
+        expect(analyseFallback(columns)).toEqual(fallback);
       }),
       { numRuns: 200 },
     );

@@ -6,7 +6,7 @@
 import { ValidationCode, VrpTable, type Explanation, type Family, type VrpList } from '@rovkit/core';
 import { StoreFullError } from '../errors.js';
 import type { RouteSink } from '../routes/route-source.js';
-import { FREE, MAX_SOURCES, RouteStore } from '../routes/route-store.js';
+import { FREE, MAX_SOURCES, RouteStore, type RouteColumns, type TrieColumns } from '../routes/route-store.js';
 import type { VrpSink } from '../sources/vrp-source.js';
 import { runToEnd, STEP_NODES, type Steps } from './steps.js';
 
@@ -324,56 +324,64 @@ export class Engine implements RouteSink, VrpSink {
     return runToEnd(this.addressSpaceSteps());
   }
 
-  /** addressSpace as steps (see steps.ts): the caller may run it in slices. */
-  *addressSpaceSteps(): Steps<Float64Array> {
-    const groups = this.store.groups.length;
+  /**
+   * addressSpace as steps (see steps.ts) over `columns`: the live store when run to the
+   * end at once, a copy (`store.columns()`) when run in slices.
+   */
+  *addressSpaceSteps(columns: RouteColumns = this.store): Steps<Float64Array> {
+    const groups = columns.groups.length;
     const out = new Float64Array(groups * 2 * 3);
-    yield* this.#space(this.store.v4, 0, 24, out);
-    yield* this.#space(this.store.v6, 1, 48, out);
+    yield* space(columns, columns.v4, 0, 24, out);
+    yield* space(columns, columns.v6, 1, 48, out);
     return out;
-  }
-
-  *#space(trie: RouteStore['v4'], afi: number, unitBits: number, out: Float64Array): Steps<void> {
-    if (trie.root === NONE) return;
-    const s = this.store;
-    const groups = s.groups.length;
-    // cover[group * 3 + state]: routes of that group and state on the path from the root.
-    const cover = new Int32Array(groups * 3);
-    const units = new Float64Array(129);
-    for (let l = 0; l <= 128; l++) units[l] = 2 ** (unitBits - l);
-    const head = trie.head;
-    const next = s.next;
-    const len = trie.len;
-    // Entering node n pushes ~n to be met again on the way back up.
-    const stack: number[] = [trie.root];
-    let steps = 0;
-    while (stack.length > 0) {
-      if (++steps === STEP_NODES) {
-        steps = 0;
-        yield;
-      }
-      const x = stack.pop()!;
-      if (x >= 0) {
-        stack.push(~x);
-        for (let id = head[x]!; id !== NONE; id = next[id]!) {
-          const k = s.group[id]! * 3 + STATE_OF_CODE[s.state[id]!]!;
-          if (cover[k]++ === 0) out[(s.group[id]! * 2 + afi) * 3 + (k % 3)]! += units[len[x]!]!;
-        }
-        const c1 = trie.child1[x]!;
-        const c0 = trie.child0[x]!;
-        if (c1 !== NONE) stack.push(c1);
-        if (c0 !== NONE) stack.push(c0);
-      } else {
-        const n = ~x;
-        for (let id = head[n]!; id !== NONE; id = next[id]!)
-          cover[s.group[id]! * 3 + STATE_OF_CODE[s.state[id]!]!]!--;
-      }
-    }
   }
 
   /** ValidationCode of route `id` (for tests and the API). */
   stateOf(id: number): number {
     return this.store.state[id]!;
+  }
+}
+
+function* space(
+  s: RouteColumns,
+  trie: TrieColumns,
+  afi: number,
+  unitBits: number,
+  out: Float64Array,
+): Steps<void> {
+  if (trie.root === NONE) return;
+  const groups = s.groups.length;
+  // cover[group * 3 + state]: routes of that group and state on the path from the root.
+  const cover = new Int32Array(groups * 3);
+  const units = new Float64Array(129);
+  for (let l = 0; l <= 128; l++) units[l] = 2 ** (unitBits - l);
+  const head = trie.head;
+  const next = s.next;
+  const len = trie.len;
+  // Entering node n pushes ~n to be met again on the way back up.
+  const stack: number[] = [trie.root];
+  let steps = 0;
+  while (stack.length > 0) {
+    if (++steps === STEP_NODES) {
+      steps = 0;
+      yield;
+    }
+    const x = stack.pop()!;
+    if (x >= 0) {
+      stack.push(~x);
+      for (let id = head[x]!; id !== NONE; id = next[id]!) {
+        const k = s.group[id]! * 3 + STATE_OF_CODE[s.state[id]!]!;
+        if (cover[k]++ === 0) out[(s.group[id]! * 2 + afi) * 3 + (k % 3)]! += units[len[x]!]!;
+      }
+      const c1 = trie.child1[x]!;
+      const c0 = trie.child0[x]!;
+      if (c1 !== NONE) stack.push(c1);
+      if (c0 !== NONE) stack.push(c0);
+    } else {
+      const n = ~x;
+      for (let id = head[n]!; id !== NONE; id = next[id]!)
+        cover[s.group[id]! * 3 + STATE_OF_CODE[s.state[id]!]!]!--;
+    }
   }
 }
 

@@ -12,8 +12,7 @@
 // addresses (numbers up to 2^32 are exact doubles), IPv6 in /128 addresses as BigInt (a
 // /0 is 2^128), converted to /24 and /48 units only for the output, as rovkit_address_space.
 // One post-order walk of each trie; the caller runs it off the scrape path, debounced.
-import type { PrefixTrie } from '@rovkit/core';
-import { FREE, type RouteStore } from '../routes/route-store.js';
+import { FREE, type RouteColumns, type TrieColumns } from '../routes/route-store.js';
 import { runToEnd, STEP_NODES, type Steps } from './steps.js';
 
 const NONE = -1;
@@ -49,12 +48,12 @@ function isInvalid(state: number): boolean {
   return state === 2 || state === 3;
 }
 
-export function analyseFallback(store: RouteStore): FallbackResult {
+export function analyseFallback(store: RouteColumns): FallbackResult {
   return runToEnd(analyseFallbackSteps(store));
 }
 
 /** analyseFallback as steps (see steps.ts): the caller may run it in slices. */
-export function* analyseFallbackSteps(store: RouteStore): Steps<FallbackResult> {
+export function* analyseFallbackSteps(store: RouteColumns): Steps<FallbackResult> {
   const routes = new Float64Array(6);
   const space = new Float64Array(4);
   const ids: number[] = [];
@@ -86,8 +85,8 @@ type Units = number | bigint;
 // its whole prefix for that kind, whatever lies below. Children hand their measures up
 // through per-depth accumulators, so the walk allocates nothing per node.
 function* walk<U extends Units>(
-  store: RouteStore,
-  trie: PrefixTrie,
+  store: RouteColumns,
+  trie: TrieColumns,
   bits: number,
   zero: U,
   size: (len: number) => U,

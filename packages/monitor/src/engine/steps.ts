@@ -2,8 +2,9 @@
 // every few thousand nodes, so that one code path serves both ways of running them: to the
 // end at once (tests, benchmarks, `analyseNow`) or in slices of a few ms with a turn of the
 // event loop between, so that a full table's walk does not hold up /metrics for hundreds of
-// ms. A sliced run gives up when `valid()` turns false between slices (the routes changed
-// under it; the caller runs it again), so a result is never made of two states.
+// ms. A walk in slices reads a copy of the store's columns (RouteStore.columns), so routes
+// changing between slices never make a result of two states; `valid()` false between
+// slices (the monitor stopping) gives up.
 
 /** Nodes visited between yields: about 0.1 ms of walking. */
 export const STEP_NODES = 4096;

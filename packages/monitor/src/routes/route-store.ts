@@ -17,7 +17,29 @@ export const ORIGIN_SET = 1;
 /** Source bits are a u32: at most 32 sources announce routes at the same time. */
 export const MAX_SOURCES = 32;
 
-export class RouteStore {
+/** The columns of one family's trie that a whole-table walk reads. */
+export interface TrieColumns {
+  readonly root: number;
+  readonly head: Int32Array;
+  readonly len: Uint8Array;
+  readonly child0: Int32Array;
+  readonly child1: Int32Array;
+}
+
+/**
+ * The columns the whole-table analyses (address space, fallback) read: the live store
+ * (RouteStore has them all), or a copy of it taken by `columns()`.
+ */
+export interface RouteColumns {
+  readonly v4: TrieColumns;
+  readonly v6: TrieColumns;
+  readonly next: Int32Array;
+  readonly state: Uint8Array;
+  readonly group: Uint16Array;
+  readonly groups: readonly string[];
+}
+
+export class RouteStore implements RouteColumns {
   /** @internal Columns, indexed by route id; read directly by the engine's loops. */
   family: Uint8Array;
   /**
@@ -81,6 +103,30 @@ export class RouteStore {
   get byteLength(): number {
     const c = this.family.length;
     return c * (1 + 4 + 4 + 1 + 2 + 1 + 4 + 4 + 4 + 4) + this.v4.byteLength + this.v6.byteLength;
+  }
+
+  /**
+   * A copy of the columns the analyses read, for a walk in slices that routes changing
+   * meanwhile cannot disturb: 13 bytes a trie node and 7 a route (about 35 MB and 15 ms
+   * for a full table), where a walk of the live store would have to start again after
+   * every change, or block.
+   */
+  columns(): RouteColumns {
+    const trie = (t: PrefixTrie): TrieColumns => ({
+      root: t.root,
+      head: t.head.slice(0, t.used),
+      len: t.len.slice(0, t.used),
+      child0: t.child0.slice(0, t.used),
+      child1: t.child1.slice(0, t.used),
+    });
+    return {
+      v4: trie(this.v4),
+      v6: trie(this.v6),
+      next: this.next.slice(0, this.used),
+      state: this.state.slice(0, this.used),
+      group: this.group.slice(0, this.used),
+      groups: this.groups.slice(),
+    };
   }
 
   groupId(name: string): number {
